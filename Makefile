@@ -1,0 +1,49 @@
+# One venv at .venv; every target installs what it needs first.
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+QUESTION ?= Why was Kaspersky banned?
+STAMP := $(VENV)/.installed
+
+.PHONY: quickstart setup test check format lint types pytest eval bench clean
+
+## Set everything up and answer a question from the bundled knowledge.
+quickstart: $(STAMP)
+	$(BIN)/policy-qa index
+	$(BIN)/policy-qa ask "$(QUESTION)"
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# Pinned first: the CPU build of torch 2.13.0 (an unpinned torch pulls a multi-GB CUDA build).
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Format check, lint, tests, types: what CI runs.
+test: $(STAMP) format lint pytest types
+
+format: $(STAMP)
+	$(BIN)/ruff format --check .
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+eval: $(STAMP)
+	$(BIN)/policy-qa eval ../shared/eval/kaspersky-dev.jsonl
+	$(BIN)/policy-qa eval tests/data/held-out.jsonl
+	$(BIN)/policy-qa eval ../shared/eval/policyqa/dev.json
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

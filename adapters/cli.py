@@ -1,0 +1,234 @@
+"""The `policy-qa` command: ask, chat, index, eval and serve, through the same core as the bots."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TextIO
+
+from assistant import Answer, Assistant, PolicyQAError
+from assistant.answers import normalize_question
+from assistant.errors import ConfigurationError, KnowledgeError, QuestionError
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_KNOWLEDGE, EXIT_CONFIG = 0, 1, 2, 3, 4
+
+EPILOG = """\
+knowledge folder: --knowledge DIR, else $POLICY_QA_KNOWLEDGE, else the bundled knowledge/.
+index cache: $POLICY_QA_CACHE, else ~/.cache/policy-qa (one file per document and model).
+
+exit codes:
+  0  success (including "the documents don't cover this")
+  1  unexpected internal error (a bug: please report it with the log)
+  2  bad usage or an unusable question (empty, too long)
+  3  the knowledge folder is missing, empty or has nothing readable
+  4  a setting is missing or rejected (a token, an environment variable)
+"""
+
+
+def _knowledge_option(parser: argparse.ArgumentParser, default: Any) -> None:
+    parser.add_argument(
+        "--knowledge",
+        metavar="DIR",
+        default=default,
+        help="folder of documents to answer from (.md, .txt); default: $POLICY_QA_KNOWLEDGE or the bundled knowledge/",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="policy-qa",
+        description="Answer questions about a folder of documents with verbatim, cited quotes.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _knowledge_option(parser, None)
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv for debug)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text, epilog=EPILOG,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+        _knowledge_option(sub, argparse.SUPPRESS)
+        return sub
+
+    ask = command("ask", "answer one question, or one per line of standard input with '-'")
+    ask.add_argument("question", help="the question, or - to read questions from standard input")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    ask.add_argument(
+        "--as",
+        dest="platform",
+        choices=["discord", "slack"],
+        help="print, as JSON, the exact message payloads that platform's bot would send (no token, no network)",
+    )
+    command("chat", "ask questions interactively (Ctrl-D or 'quit' to leave)")
+    command("index", "build or refresh the index cache and say what was indexed")
+    evaluate = command("eval", "measure answer quality on a question file (JSON lines or SQuAD JSON)")
+    evaluate.add_argument("file", type=Path, help="questions: {'q', 'gold'} JSON lines, or SQuAD-format JSON")
+    evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
+    evaluate.add_argument("--misses", action="store_true", help="list the questions each system got wrong")
+    serve = command("serve", "run a chat bot: discord (DISCORD_TOKEN) or slack (SLACK_BOT_TOKEN, ...)")
+    serve.add_argument("platform", choices=["discord", "slack"])
+    serve.add_argument("--socket", action="store_true", help="slack: use Socket Mode (SLACK_APP_TOKEN) instead of HTTP on $PORT")
+    return parser
+
+
+def _load(args: argparse.Namespace, show_progress: bool = False) -> Assistant:
+    return Assistant.load(args.knowledge, show_progress=show_progress)
+
+
+def answer_json(answer: Answer) -> str:
+    return json.dumps(asdict(answer), ensure_ascii=False)
+
+
+def _platform_payloads(platform: str, answer: Answer, assistant: Assistant) -> list[dict[str, Any]]:
+    if platform == "discord":
+        from adapters import discord_bot
+
+        return discord_bot.render_payloads(answer, assistant)
+    from adapters import slack_app
+
+    return slack_app.render_payloads(answer, assistant)
+
+
+def _emit(answer: Answer, args: argparse.Namespace, assistant: Assistant, out: TextIO) -> None:
+    if args.platform:
+        payloads = _platform_payloads(args.platform, answer, assistant)
+        out.write(json.dumps(payloads, ensure_ascii=False, indent=None if args.json else 2) + "\n")
+    elif args.json:
+        out.write(answer_json(answer) + "\n")
+    else:
+        out.write(answer.text + "\n")
+    out.flush()
+
+
+def _ask(args: argparse.Namespace) -> int:
+    if args.question != "-":
+        try:
+            normalize_question(args.question)
+        except QuestionError as e:
+            if args.json:
+                print(answer_json(Answer(args.question, False, str(e), ())))
+            else:
+                print(f"policy-qa: {e}", file=sys.stderr)
+            return EXIT_USAGE
+    assistant = _load(args)
+    if args.question != "-":
+        _emit(assistant.answer(args.question), args, assistant, sys.stdout)
+        return EXIT_OK
+    # Bad bytes must not end a stream of questions: replace them and answer the rest.
+    stdin = sys.stdin
+    if hasattr(stdin, "reconfigure"):
+        stdin.reconfigure(encoding="utf-8", errors="replace")
+    for line in stdin:
+        _emit(assistant.answer(line.rstrip("\r\n")), args, assistant, sys.stdout)
+    return EXIT_OK
+
+
+def _chat(args: argparse.Namespace) -> int:
+    assistant = _load(args)
+    print(f"Ask about the {len(assistant.documents)} document(s) in {assistant.knowledge_dir}. "
+          "Ctrl-D or 'quit' to leave.")
+    while True:
+        try:
+            line = input("\n? ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return EXIT_OK
+        if line.strip().lower() in {"quit", "exit", ":q"}:
+            return EXIT_OK
+        if line.strip():
+            print(assistant.answer(line).text)
+
+
+def _index(args: argparse.Namespace) -> int:
+    assistant = _load(args, show_progress=sys.stderr.isatty())
+    stats = assistant.index.stats
+    reused = stats.passages - stats.embedded
+    print(
+        f"Indexed {stats.documents} document(s) in {assistant.knowledge_dir}: {stats.passages} passages; "
+        f"embedded {stats.embedded} now, reused {reused} from the cache."
+    )
+    for doc in assistant.documents:
+        count = int((assistant.index.doc_of == assistant.documents.index(doc)).sum())
+        print(f"  {doc.path.name}: {count} passages — {doc.source}")
+    return EXIT_OK
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from assistant.evaluation import count_questions, evaluate, format_table
+
+    from tqdm import tqdm
+
+    total = count_questions(args.file)
+    knowledge = Path(args.knowledge) if args.knowledge else (
+        Path(os.environ["POLICY_QA_KNOWLEDGE"]) if os.environ.get("POLICY_QA_KNOWLEDGE") else None
+    )
+    with tqdm(total=total, desc="Questions", unit="q", disable=None, file=sys.stderr, leave=False) as bar:
+        tallies = evaluate(args.file, knowledge, on_question=lambda: bar.update(1))
+    if args.json:
+        print(json.dumps({name: t.figures() for name, t in tallies.items()}, indent=2))
+    else:
+        print(format_table(args.file, tallies))
+    if args.misses:
+        for name, tally in tallies.items():
+            for miss in tally.misses:
+                print(f"{name}: {miss}")
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    def load() -> Assistant:
+        return _load(args)
+
+    if args.platform == "discord":
+        from adapters import discord_bot
+
+        return discord_bot.serve(load)
+    from adapters import slack_app
+
+    return slack_app.serve(load, socket_mode=args.socket)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "ask": _ask, "chat": _chat, "index": _index, "eval": _eval, "serve": _serve,
+}  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return COMMANDS[args.command](args)
+    except KnowledgeError as e:
+        print(f"policy-qa: {e}", file=sys.stderr)
+        return EXIT_KNOWLEDGE
+    except ConfigurationError as e:
+        print(f"policy-qa: {e}", file=sys.stderr)
+        return EXIT_CONFIG
+    except PolicyQAError as e:
+        print(f"policy-qa: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK  # the reader went away (| head): nothing left to say
+    except Exception:
+        log.exception("Unexpected error")
+        print("policy-qa: an unexpected error occurred; the log above has the details.", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

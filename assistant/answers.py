@@ -1,0 +1,111 @@
+"""What the core returns: an answer with verbatim, cited quotes, and its plain-text rendering."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from assistant.errors import QuestionError
+from assistant.text import lexical_tokens, strip_invisible
+
+MAX_QUESTION_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A verbatim quote: `open(path, encoding="utf-8").read()[start:end] == quote`."""
+
+    quote: str
+    path: str  # the document's path, relative to the current directory when below it
+    start: int
+    end: int
+    source: str  # publisher, title, author, date
+    locator: str  # where in the document: "paragraph 3", or a section and paragraph
+    speaker: str | None  # who is quoted; None for the document's own (narrator's) words
+    score: float  # calibrated confidence, 0..1, that this quote answers the question
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answered: bool
+    text: str  # the whole answer as a person reads it
+    citations: tuple[Citation, ...]
+
+
+def normalize_question(raw: str) -> str:
+    """The question with control and invisible characters removed and spaces collapsed.
+
+    Raises QuestionError, with a message for the asker, when nothing is left or it is too long."""
+    text = strip_invisible(unicodedata.normalize("NFC", raw))
+    text = "".join(" " if unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") else c for c in text)
+    text = " ".join(text.split())
+    if not text:
+        raise QuestionError("Please ask a question about the documents.")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QuestionError(
+            f"That question is {len(text):,} characters long; "
+            f"please ask it in under {MAX_QUESTION_CHARS:,} characters."
+        )
+    return text
+
+
+_CLAUSE_BREAK = re.compile(r"[,;:()–—]\s*|\s+(?:and|but|while|which|because|so that)\s+")
+_EMBEDDED_QUOTE = re.compile(r"[“\"]([^”\"]{12,})[”\"]")
+_CAUSE = frozenset(lexical_tokens("because since due reason reasons order conflict conflicts therefore"))
+HIGHLIGHT_MIN_CHARS = 140
+
+
+def answering_clause(question: str, quote: str) -> tuple[int, int] | None:
+    """(start, end) in `quote` of the clause that answers, for long quotes; None when no clause
+    stands out. Lexical on purpose: renderers of every platform can call it, no model needed."""
+    if len(quote) < HIGHLIGHT_MIN_CHARS:
+        return None
+    asked = set(lexical_tokens(question))
+    why = bool(re.match(r"\s*(why|what\s+(reason|did|does|do)\b)", question, re.IGNORECASE))
+    cuts = [0, *(m.end() for m in _CLAUSE_BREAK.finditer(quote)), len(quote)]
+    best, best_score = None, 0.0
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        clause = quote[a:b]
+        tokens = lexical_tokens(clause)
+        if len(tokens) < 3:
+            continue
+        score = float(len(asked.intersection(tokens)))
+        if why and _CAUSE.intersection(tokens):
+            score += 1.5
+        if score > best_score:
+            best, best_score = (a, b), score
+    embedded = _EMBEDDED_QUOTE.search(quote)
+    if why and embedded and best_score < 2:
+        best = embedded.span(1)
+    if best is None:
+        return None
+    start, end = best
+    clause = quote[start:end]
+    start += len(clause) - len(clause.lstrip(" ,;:–—"))
+    end -= len(clause) - len(clause.rstrip(" ,;:–—("))
+    if end - start >= 0.75 * len(quote) or end <= start:
+        return None
+    return start, end
+
+
+def attribution(citation: Citation) -> str:
+    who = f"{citation.speaker}, as quoted" if citation.speaker else "narration"
+    return f"{who} · {citation.source}, {citation.locator}"
+
+
+def render_text(question: str, citations: tuple[Citation, ...], scope: str) -> str:
+    """The answer as a terminal shows it; the answering clause of a long quote in **bold**."""
+    if not citations:
+        return f"The documents don't cover this. I found nothing in {scope} that answers it."
+    lines = ["From the documents:" if len(citations) > 1 else "From the documents:", ""]
+    for number, citation in enumerate(citations, 1):
+        quote = citation.quote
+        span = answering_clause(question, quote)
+        if span:
+            quote = f"{quote[: span[0]]}**{quote[span[0] : span[1]]}**{quote[span[1] :]}"
+        lines.append(f"{number}. “{quote}”")
+        lines.append(f"   — {attribution(citation)} ({citation.path}:{citation.start}-{citation.end})")
+        lines.append("")
+    return "\n".join(lines).rstrip()

@@ -1,0 +1,115 @@
+"""The assistant: a knowledge folder, indexed, answering questions with verbatim cited quotes."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from assistant.answers import Answer, Citation, normalize_question, render_text
+from assistant.documents import Document, load_documents
+from assistant.embedding import Embedder, default_embedder
+from assistant.errors import KnowledgeError, QuestionError
+from assistant.index import Cache, Index, default_cache_dir
+from assistant.ranking import Ranked, rank
+
+log = logging.getLogger(__name__)
+
+BUNDLED_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
+MAX_QUOTES = 3
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _locator(doc: Document, paragraph: int, section: str | None) -> str:
+    where = f"paragraph {paragraph}"
+    return f"“{section}”, {where}" if section and section != doc.title else where
+
+
+class Assistant:
+    """Answers questions from one knowledge folder. Build it with `Assistant.load()`."""
+
+    def __init__(self, index: Index, embedder: Embedder, knowledge_dir: Path) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.knowledge_dir = knowledge_dir
+
+    @classmethod
+    def load(
+        cls,
+        knowledge_dir: str | Path | None = None,
+        *,
+        embedder: Embedder | None = None,
+        cache_dir: str | Path | None = None,
+        use_cache: bool = True,
+        show_progress: bool = False,
+    ) -> Assistant:
+        """Read, split and index a folder (default: $POLICY_QA_KNOWLEDGE, else the bundled
+        `knowledge/`), reusing cached embeddings of documents that did not change."""
+        folder = Path(knowledge_dir or os.environ.get("POLICY_QA_KNOWLEDGE") or BUNDLED_KNOWLEDGE)
+        folder = folder.expanduser().resolve()
+        documents = load_documents(folder)
+        embedder = embedder or default_embedder()
+        cache = Cache(Path(cache_dir) if cache_dir else default_cache_dir(), embedder.model_id) if use_cache else None
+        index = Index.build(documents, embedder, cache, show_progress=show_progress)
+        if len(index) == 0:
+            raise KnowledgeError(f"The documents in {folder} have no text to quote.")
+        log.info("Indexed %d passages from %d documents", len(index), len(documents))
+        return cls(index, embedder, folder)
+
+    @property
+    def documents(self) -> list[Document]:
+        return self.index.documents
+
+    def document(self, path: str | Path) -> Document | None:
+        """The document a citation's `path` points to (for links and metadata)."""
+        wanted = Path(path).resolve()
+        return next((d for d in self.index.documents if d.path == wanted), None)
+
+    def answer(self, question: str) -> Answer:
+        """The best verbatim quotes for `question`, or a plain refusal when the documents don't
+        answer it. A question that is empty or too long gets a refusal that says why."""
+        try:
+            asked = normalize_question(question)
+        except QuestionError as e:
+            return Answer(question=question, answered=False, text=str(e), citations=())
+        vector = self.embedder.embed([asked])[0]
+        ranked = rank(self.index, asked, vector)
+        chosen = self._choose(ranked)
+        citations = tuple(self._cite(r) for r in chosen)
+        scope = f"the {len(self.documents)} document{'s' if len(self.documents) != 1 else ''} I have"
+        return Answer(asked, bool(citations), render_text(asked, citations, scope), citations)
+
+    def _choose(self, ranked: list[Ranked]) -> list[Ranked]:
+        if not ranked or ranked[0].confidence < 0.5:
+            return []
+        chosen: list[Ranked] = []
+        for candidate in ranked:
+            vector = self.index.vectors[candidate.first]
+            if any(float(vector @ self.index.vectors[c.first]) > 0.92 for c in chosen):
+                continue  # a near-duplicate of a quote already chosen
+            chosen.append(candidate)
+            if len(chosen) == MAX_QUOTES:
+                break
+        return chosen
+
+    def _cite(self, ranked: Ranked) -> Citation:
+        first, last = self.index.passages[ranked.first], self.index.passages[ranked.last]
+        doc = self.index.documents[int(self.index.doc_of[ranked.first])]
+        return Citation(
+            quote=doc.text[first.start : last.end],
+            path=_display_path(doc.path),
+            start=first.start,
+            end=last.end,
+            source=doc.source,
+            locator=_locator(doc, first.paragraph, first.section),
+            speaker=first.speaker,
+            score=round(float(np.clip(ranked.confidence, 0.0, 1.0)), 4),
+        )

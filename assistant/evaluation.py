@@ -1,0 +1,231 @@
+"""Measuring answers: hit@1, hit@3, answered and refused shares, against plain BM25 and dense."""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from assistant.answers import Answer
+from assistant.core import Assistant
+from assistant.embedding import Embedder, default_embedder
+from assistant.errors import PolicyQAError
+from assistant.index import Index
+from assistant.text import fold
+
+# Plain baselines refuse only when they have nothing at all, or below this cosine: the usual
+# hand-picked threshold a first version of such a bot would ship with.
+NAIVE_COSINE_THRESHOLD = 0.35
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    gold: tuple[str, ...] | None  # None: the documents do not answer it
+
+
+@dataclass
+class EvalSet:
+    name: str
+    knowledge_dir: Path
+    questions: list[Question]
+
+
+@dataclass
+class Tally:
+    in_scope: int = 0
+    out_of_scope: int = 0
+    hit1: int = 0
+    hit3: int = 0
+    answered: int = 0
+    refused: int = 0
+    violations: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    def add(self, question: Question, quotes: list[str], answered: bool) -> None:
+        if question.gold is None:
+            self.out_of_scope += 1
+            self.refused += not answered
+            if answered:
+                self.misses.append(f"answered out-of-scope: {question.text}")
+            return
+        self.in_scope += 1
+        self.answered += answered
+        gold = [fold(g) for g in question.gold]
+        hits = [any(g in fold(q) for g in gold) for q in quotes[:3]] if answered else []
+        self.hit1 += bool(hits[:1] and hits[0])
+        self.hit3 += any(hits)
+        if not any(hits):
+            self.misses.append(f"missed: {question.text}")
+
+    def figures(self) -> dict[str, float | int | None]:
+        def share(n: int, d: int) -> float | None:
+            return round(n / d, 4) if d else None
+
+        return {
+            "hit@1": share(self.hit1, self.in_scope),
+            "hit@3": share(self.hit3, self.in_scope),
+            "answered": share(self.answered, self.in_scope),
+            "refused": share(self.refused, self.out_of_scope),
+            "violations": self.violations,
+            "in_scope": self.in_scope,
+            "out_of_scope": self.out_of_scope,
+        }
+
+
+def _read_jsonl(path: Path, knowledge_dir: Path) -> Iterator[EvalSet]:
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            gold = row.get("gold")
+            questions.append(Question(str(row["q"]), tuple(gold) if gold else None))
+        except (json.JSONDecodeError, KeyError, TypeError) as e:
+            raise PolicyQAError(f"{path}:{number}: not an eval line ({e})") from None
+    yield EvalSet(path.stem, knowledge_dir, questions)
+
+
+def _read_squad(data: dict[str, object], workdir: Path) -> Iterator[EvalSet]:
+    """Each title becomes its own knowledge folder: one text file, paragraphs in order."""
+    articles = data.get("data")
+    if not isinstance(articles, list):
+        raise PolicyQAError("SQuAD file has no 'data' list")
+    for number, article in enumerate(articles):
+        title = str(article.get("title") or f"document {number + 1}")
+        folder = workdir / f"{number:03d}"
+        folder.mkdir()
+        slug = re.sub(r"[^\w.-]+", "-", title).strip("-") or "document"
+        paragraphs = [p["context"] for p in article["paragraphs"]]
+        (folder / f"{slug}.txt").write_text("\n\n".join(paragraphs), encoding="utf-8")
+        questions = [
+            Question(qa["question"], tuple(a["text"] for a in qa["answers"]) or None)
+            for p in article["paragraphs"]
+            for qa in p["qas"]
+        ]
+        yield EvalSet(title, folder, questions)
+
+
+def read_eval_file(path: Path, knowledge_dir: Path | None, workdir: Path) -> list[EvalSet]:
+    """JSON lines of {"q", "gold"} (asked of `knowledge_dir`) or SQuAD JSON (its own knowledge)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise PolicyQAError(f"Cannot read the eval file {path}: {e}") from None
+    if text.lstrip().startswith("{") and '"data"' in text[:200_000] and "\n{" not in text.strip():
+        try:
+            return list(_read_squad(json.loads(text), workdir))
+        except (json.JSONDecodeError, KeyError, TypeError) as e:
+            raise PolicyQAError(f"{path} is not SQuAD JSON ({e})") from None
+    if knowledge_dir is None:
+        from assistant.core import BUNDLED_KNOWLEDGE
+
+        knowledge_dir = BUNDLED_KNOWLEDGE
+    return list(_read_jsonl(path, knowledge_dir))
+
+
+class PlainBM25:
+    """A user's first hybrid-free attempt: bm25s over the same sentences, default tokenizer."""
+
+    def __init__(self, index: Index) -> None:
+        import bm25s
+
+        self.retriever = bm25s.BM25()
+        texts = [index.text(i) for i in range(len(index))]
+        self.retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+
+    def top(self, question: str, k: int = 3) -> list[int]:
+        import bm25s
+
+        tokens = bm25s.tokenize([question], stopwords="en", show_progress=False, return_ids=False)[0]
+        scores = self.retriever.get_scores(tokens) if tokens else None
+        if scores is None or float(np.max(scores)) <= 0:
+            return []
+        return [int(i) for i in np.argsort(-scores)[:k]]
+
+
+def plain_dense_top(index: Index, embedder: Embedder, question: str, k: int = 3) -> list[int]:
+    scores = index.vectors @ embedder.embed([question])[0]
+    if float(np.max(scores)) < NAIVE_COSINE_THRESHOLD:
+        return []
+    return [int(i) for i in np.argsort(-scores)[:k]]
+
+
+def verbatim_violations(answer: Answer) -> int:
+    bad = 0
+    for c in answer.citations:
+        try:
+            with open(c.path, encoding="utf-8") as f:
+                bad += f.read()[c.start : c.end] != c.quote
+        except OSError:
+            bad += 1
+    return bad
+
+
+def evaluate(
+    path: Path,
+    knowledge_dir: Path | None = None,
+    embedder: Embedder | None = None,
+    on_question: Callable[[], None] | None = None,
+    cache_dir: Path | None = None,
+) -> dict[str, Tally]:
+    """Run the assistant and both baselines over every question of the file."""
+    embedder = embedder or default_embedder()
+    tallies = {"policy-qa": Tally(), "plain BM25": Tally(), "plain dense": Tally()}
+    with tempfile.TemporaryDirectory(prefix="policy-qa-eval-") as tmp:
+        for eval_set in read_eval_file(path, knowledge_dir, Path(tmp)):
+            assistant = Assistant.load(eval_set.knowledge_dir, embedder=embedder, cache_dir=cache_dir)
+            bm25 = PlainBM25(assistant.index)
+            for question in eval_set.questions:
+                answer = assistant.answer(question.text)
+                tallies["policy-qa"].violations += verbatim_violations(answer)
+                tallies["policy-qa"].add(question, [c.quote for c in answer.citations], answer.answered)
+                for name, top in (
+                    ("plain BM25", bm25.top(question.text)),
+                    ("plain dense", plain_dense_top(assistant.index, embedder, question.text)),
+                ):
+                    tallies[name].add(question, [assistant.index.text(i) for i in top], bool(top))
+                if on_question:
+                    on_question()
+    return tallies
+
+
+def count_questions(path: Path) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        return sum(len(s.questions) for s in read_eval_file(path, Path(tmp), Path(tmp)))
+
+
+def format_table(path: Path, tallies: dict[str, Tally]) -> str:
+    """The figures side by side, with policy-qa's ratio to each baseline."""
+    rows = ["hit@1", "hit@3", "answered", "refused", "violations"]
+    names = list(tallies)
+    figures = {n: tallies[n].figures() for n in names}
+    first = figures[names[0]]
+    lines = [
+        f"{path.name}: {first['in_scope']} answerable, {first['out_of_scope']} unanswerable questions",
+        "",
+        f"{'':12}" + "".join(f"{n:>14}" for n in names) + "".join(f"{'÷ ' + n:>16}" for n in names[1:]),
+    ]
+    for row in rows:
+        values = [figures[n][row] for n in names]
+        cells = "".join(f"{'—' if v is None else (v if isinstance(v, int) and row == 'violations' else f'{v:.3f}'):>14}" for v in values)
+        ratios = ""
+        if row in ("hit@1", "hit@3"):
+            for v in values[1:]:
+                mine = values[0]
+                ratios += f"{(f'{mine / v:.2f}x' if isinstance(mine, float) and v else '—'):>16}"
+        lines.append(f"{row:12}{cells}{ratios}")
+    lines += [
+        "",
+        "hit@k: share of answerable questions with a gold phrase in one of the first k quotes.",
+        "answered: share of answerable questions answered; refused: share of unanswerable ones refused.",
+        f"Baselines: plain BM25 (bm25s, default tokenizer) and plain dense (cosine, refusing below "
+        f"{NAIVE_COSINE_THRESHOLD}) over the same sentences.",
+    ]
+    return "\n".join(lines)

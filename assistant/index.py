@@ -1,0 +1,172 @@
+"""The searchable index of a knowledge folder, cached on disk per document and model."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from assistant.documents import Document
+from assistant.embedding import Embedder, Vectors
+from assistant.passages import Passage, split_passages
+from assistant.text import lexical_tokens
+
+log = logging.getLogger(__name__)
+
+# Bump when passage splitting or tokenizing changes, so caches made by older code are not reused.
+PIPELINE_VERSION = 1
+
+
+def default_cache_dir() -> Path:
+    """$POLICY_QA_CACHE, else $XDG_CACHE_HOME/policy-qa, else ~/.cache/policy-qa."""
+    if explicit := os.environ.get("POLICY_QA_CACHE"):
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "policy-qa"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    passages: list[Passage]
+    tokens: list[list[str]]
+    vectors: Vectors
+
+
+class Cache:
+    """One file per (document content, model, pipeline version): unchanged documents are never
+    re-embedded, whatever their path, and a changed one invalidates only itself."""
+
+    def __init__(self, folder: Path, model_id: str) -> None:
+        self.folder = folder / model_id
+
+    def _path(self, doc: Document) -> Path:
+        return self.folder / f"{doc.sha256}-v{PIPELINE_VERSION}.npz"
+
+    def get(self, doc: Document) -> _Entry | None:
+        path = self._path(doc)
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(str(data["meta"]))
+                vectors = data["vectors"].astype(np.float32)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError) as e:
+            log.warning("Ignoring a damaged cache file %s (%s)", path, e)
+            return None
+        passages = [Passage(**p) for p in meta["passages"]]
+        return _Entry(passages, meta["tokens"], vectors)
+
+    def put(self, doc: Document, entry: _Entry) -> None:
+        meta = json.dumps({"passages": [asdict(p) for p in entry.passages], "tokens": entry.tokens})
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, meta=np.array(meta), vectors=entry.vectors)
+            os.replace(tmp, self._path(doc))  # atomic: a crash never leaves half a cache file
+        except OSError as e:
+            log.warning("Could not write the index cache in %s (%s); continuing without it", self.folder, e)
+            with contextlib.suppress(OSError, UnboundLocalError):
+                os.unlink(tmp)
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    documents: int
+    passages: int
+    embedded: int  # passages embedded now (the rest came from the cache)
+
+
+class Index:
+    """Passages of all documents with their vectors and lexical tokens, in one flat order."""
+
+    def __init__(self, documents: list[Document], entries: list[_Entry], stats: IndexStats) -> None:
+        import bm25s
+
+        self.documents = documents
+        self.stats = stats
+        self.passages: list[Passage] = [p for e in entries for p in e.passages]
+        self.tokens: list[list[str]] = [t for e in entries for t in e.tokens]
+        self.doc_of: npt.NDArray[np.int32] = np.array(
+            [d for d, e in enumerate(entries) for _ in e.passages], dtype=np.int32
+        )
+        dim = entries[0].vectors.shape[1] if entries and len(entries[0].vectors) else 384
+        self.vectors: Vectors = (
+            np.vstack([e.vectors for e in entries if len(e.vectors)])
+            if self.passages
+            else np.zeros((0, dim), dtype=np.float32)
+        )
+        # Paragraph ids across the whole index, so neighbours never cross documents.
+        keys = [(int(d), p.paragraph) for d, p in zip(self.doc_of, self.passages, strict=True)]
+        ids = {key: i for i, key in enumerate(dict.fromkeys(keys))}
+        self.paragraph_of: npt.NDArray[np.int32] = np.array([ids[k] for k in keys], dtype=np.int32)
+        # Vectors with the corpus's common direction removed: what sets a passage apart from the rest.
+        self.centroid: Vectors = (
+            self.vectors.mean(axis=0) if len(self.vectors) else np.zeros(dim, dtype=np.float32)
+        )
+        shifted = self.vectors - self.centroid
+        self.centered: Vectors = shifted / np.maximum(np.linalg.norm(shifted, axis=1, keepdims=True), 1e-6)
+        self.bm25 = bm25s.BM25()
+        if self.passages:
+            self.bm25.index(self.tokens, show_progress=False)
+        self.document_frequency: dict[str, int] = {}
+        for tokens in self.tokens:
+            for token in set(tokens):
+                self.document_frequency[token] = self.document_frequency.get(token, 0) + 1
+
+    def __len__(self) -> int:
+        return len(self.passages)
+
+    def text(self, i: int) -> str:
+        passage = self.passages[i]
+        return self.documents[self.doc_of[i]].text[passage.start : passage.end]
+
+    @classmethod
+    def build(
+        cls,
+        documents: Sequence[Document],
+        embedder: Embedder,
+        cache: Cache | None = None,
+        show_progress: bool = False,
+    ) -> Index:
+        """Split and embed what the cache does not already hold, then assemble the index."""
+        entries: list[_Entry | None] = [cache.get(d) if cache else None for d in documents]
+        todo = [i for i, e in enumerate(entries) if e is None]
+        split = {i: split_passages(documents[i]) for i in todo}
+        texts = [documents[i].text[p.start : p.end] for i in todo for p in split[i]]
+        if texts:
+            log.info("Embedding %d passages of %d documents", len(texts), len(todo))
+        with _progress(len(texts), show_progress) as advance:
+            vectors = embedder.embed(texts, progress=advance) if texts else None
+        offset = 0
+        for i in todo:
+            count = len(split[i])
+            doc_vectors = vectors[offset : offset + count] if vectors is not None else np.zeros((0, 384), np.float32)
+            offset += count
+            tokens = [lexical_tokens(documents[i].text[p.start : p.end]) for p in split[i]]
+            entry = _Entry(split[i], tokens, doc_vectors)
+            entries[i] = entry
+            if cache:
+                cache.put(documents[i], entry)
+        done = [e for e in entries if e is not None]
+        stats = IndexStats(len(documents), sum(len(e.passages) for e in done), len(texts))
+        return cls(list(documents), done, stats)
+
+
+@contextlib.contextmanager
+def _progress(total: int, enabled: bool) -> Iterator[object]:
+    if not enabled or total < 64:
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc="Embedding passages", unit="passage", leave=False) as bar:
+        yield bar.update

@@ -1,0 +1,269 @@
+"""Splitting a document into quotable passages with exact offsets, quotations and their speakers."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from assistant.boilerplate import boilerplate_blocks
+from assistant.documents import Document
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A sentence of a document: `document.text[start:end]` is its exact text."""
+
+    start: int
+    end: int
+    paragraph: int  # 1-based number of its paragraph among the document's paragraphs
+    sentence: int  # 0-based position in its paragraph
+    section: str | None  # the Markdown heading (or title-like line) above it
+    speaker: str | None  # who is speaking: the quoted person, else the document's own voice
+    quoted: bool  # most of it is a quotation
+
+
+@dataclass(frozen=True)
+class _Block:
+    start: int
+    end: int
+    kind: str  # "paragraph", "heading" or "item"
+
+
+_BLANK = re.compile(r"\n[ \t]*\n")
+_FENCE = re.compile(r"^[ \t]*(```|~~~)", re.MULTILINE)
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+")
+_SETEXT_RULE = re.compile(r"^[ \t]*(=+|-+)[ \t]*$")
+_ITEM = re.compile(r"[ \t]*(?:[-*+•]|\d{1,3}[.)])[ \t]+")
+_TABLE_RULE = re.compile(r"^[ \t]*\|?[ \t:|-]+\|[ \t:|-]*$")
+_TERMINAL = re.compile(r"[.!?:;][\"”’')\]]*$")
+_LEAD = re.compile(r"(?:[\s>\ufeff]|(?:[-*+•]|\d{1,3}[.)])[ \t]+|#{1,6}[ \t]+)+")
+
+# A sentence ends at . ! ? (and closing quotes or brackets), before a space and a capital, digit,
+# opening quote or bracket. Abbreviations and initials do not end sentences.
+_BOUNDARY = re.compile(r"[.!?]+[\"”’')\]]*(?=\s+[\"“‘'(\[]?[A-Z0-9])")
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Inc|Ltd|Co|Corp|Mt|No|Nos|vs|etc|approx|Dept|Gov|Gen|Col|"
+    r"Sen|Rep|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|e\.g|i\.e|U\.S|U\.K|a\.m|p\.m|"
+    r"Fig|Sec|Art|Ch|Vol|pp|cf|al)|\b[A-Z])\.$"
+)
+
+_OPENING = {"“": "”", '"': '"', "«": "»", "„": "”"}
+_SAY = (
+    r"(?:says|said|say|writes|wrote|reads|read|states|stated|stating|notes|noted|adds|added|"
+    r"explains|explained|tweets|tweeted|argues|argued|claims|claimed|continues|continued|"
+    r"concludes|concluded|asserts|asserted|tells|told|insists|insisted|declares|declared|"
+    r"remarks|remarked|warns|warned|writing|saying|according\s+to)"
+)
+_NAME = r"[A-Z][\w’'.&-]*(?:\s+(?:[A-Z][\w’'.&-]*|de|van|von|der|bin|al))*"
+_REFERENCE = r"(?:the|his|her|their|its|this|that)\s+(?:letter|statement|post|email|note|memo|message|tweet|blog\s+post|open\s+letter)"
+_PRONOUN = r"(?:he|she|they|He|She|They)"
+_AFTER = [
+    re.compile(rf"^[\s,–—-]*{_SAY}\s+(?P<who>{_REFERENCE}|{_NAME}|{_PRONOUN})\b"),
+    re.compile(rf"^[\s,–—-]*(?P<who>{_REFERENCE}|{_NAME}|{_PRONOUN})\s+(?:\w+ly\s+)?{_SAY}\b"),
+]
+_SAY_VERB = re.compile(rf"\b{_SAY}\b")
+_NAME_RE = re.compile(_NAME)
+_NOT_NAMES = frozenset(
+    """The A An This That These Those It Its In On At For From By With And But Or If When While As
+    Following Having After Before Since Firstly Secondly Finally However Also To Of What Why How
+    Who Where Which January February March April May June July August September October November
+    December Monday Tuesday Wednesday Thursday Friday Saturday Sunday I We You Our Their His Her
+    He She They Dear""".split()
+)
+
+
+def _blocks(doc: Document) -> Iterator[_Block]:
+    """The body's paragraphs, headings and list items, skipping code fences and table rules."""
+    text, pos = doc.text, doc.body_start
+    fenced = False
+    chunks: list[tuple[int, int]] = []
+    for match in re.finditer(r"[^\n]*\n?", text[pos:]):
+        line_start, line = pos + match.start(), match.group()
+        if not line:
+            break
+        if _FENCE.match(line):
+            fenced = not fenced
+            chunks.append((-1, -1))  # a fence ends the block before it
+            continue
+        if fenced or not line.strip() or _TABLE_RULE.match(line) or _SETEXT_RULE.match(line):
+            chunks.append((-1, -1))
+            continue
+        chunks.append((line_start, line_start + len(line.rstrip("\n"))))
+    block: list[tuple[int, int]] = []
+    for chunk in [*chunks, (-1, -1)]:
+        starts_item = chunk[0] >= 0 and bool(_ITEM.match(text, chunk[0]))
+        is_heading = chunk[0] >= 0 and bool(_HEADING.match(text[chunk[0] : chunk[1]]))
+        if block and (chunk[0] < 0 or starts_item or is_heading):
+            yield _classify(text, block[0][0], block[-1][1])
+            block = []
+        if is_heading:
+            yield _Block(chunk[0], chunk[1], "heading")
+        elif chunk[0] >= 0:
+            block.append(chunk)
+
+
+def _classify(text: str, start: int, end: int) -> _Block:
+    body = text[start:end]
+    if _ITEM.match(body):
+        return _Block(start, end, "item")
+    if "\n" not in body and len(body.split()) <= 8 and not _TERMINAL.search(body.rstrip()):
+        return _Block(start, end, "heading")
+    return _Block(start, end, "paragraph")
+
+
+def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    begin = start
+    for match in _BOUNDARY.finditer(text, start, end):
+        if _ABBREVIATION.search(text, max(start, match.start() - 8), match.start() + 1):
+            continue
+        yield begin, match.end()
+        begin = match.end()
+    yield begin, end
+
+
+def _quote_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """(open, close) offsets of the quotation marks in a block; an unclosed quote runs to its end."""
+    spans, i = [], start
+    while i < end:
+        closer = _OPENING.get(text[i])
+        straight_opener = closer == '"' and (i == start or text[i - 1] in " \t\n([—–-:")
+        if closer and (closer != '"' or straight_opener):
+            close = text.find(closer, i + 1, end)
+            close = end if close < 0 else close
+            spans.append((i, close))
+            i = close + 1
+        else:
+            i += 1
+    return spans
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Drop list markers, spaces and quotation marks whose partner lies outside the passage."""
+    lead = _LEAD.match(text, start, end)
+    start = lead.end() if lead else start
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start < end and text[start] in _OPENING and _OPENING[text[start]] not in text[start + 1 : end]:
+        start += 1
+    closers = set(_OPENING.values())
+    if start < end and text[end - 1] in closers:
+        openers = [o for o, c in _OPENING.items() if c == text[end - 1]]
+        if not any(o in text[start : end - 1] for o in openers):
+            end -= 1
+    return start, end
+
+
+class _Speakers:
+    """Resolves who says a quotation, from the words around it and the document's metadata."""
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        known = [n for n in (doc.quote_speaker, doc.speaker, doc.author) if n]
+        found = Counter(
+            m.group().strip()
+            for m in _NAME_RE.finditer(doc.text, doc.body_start)
+            if " " in m.group().strip() and m.group().split()[0] not in _NOT_NAMES
+        )
+        self.full_names = known + [name for name, _ in found.most_common()]
+
+    def expand(self, name: str) -> str:
+        """"Kaspersky" -> "Eugene Kaspersky" when the document names someone so."""
+        for full in self.full_names:
+            if full != name and full.split()[-1] == name:
+                return full
+        return name
+
+    def _last_name(self, text: str) -> str | None:
+        names = [
+            m.group().strip()
+            for m in _NAME_RE.finditer(text)
+            if m.group().split()[0] not in _NOT_NAMES or len(m.group().split()) > 1
+        ]
+        names = [" ".join(w for w in n.split() if w not in _NOT_NAMES) for n in names]
+        names = [n for n in names if n]
+        return self.expand(names[-1]) if names else None
+
+    def _resolve(self, who: str, context: str) -> str | None:
+        if re.fullmatch(_REFERENCE, who, re.IGNORECASE):
+            return self.doc.quote_speaker or self._last_name(context)
+        if re.fullmatch(_PRONOUN, who):
+            return self._last_name(context) or self.doc.quote_speaker
+        return self.expand(who)
+
+    def speaker(self, text: str, sentence_start: int, quote: tuple[int, int], block_start: int) -> str | None:
+        """The speaker of the quotation `quote` (offsets of its marks) in the sentence at `sentence_start`."""
+        open_at, close_at = quote
+        before = text[sentence_start:open_at]
+        context = text[block_start:open_at]
+        inner_end = text[open_at + 1 : close_at].rstrip()
+        if not inner_end.endswith((".", "!", "?")):  # the sentence goes on after the quotation
+            after = re.split(r"(?<=[.!?])\s", text[close_at + 1 : close_at + 200], maxsplit=1)[0]
+            for pattern in _AFTER:
+                match = pattern.match(after)
+                if match:
+                    return self._resolve(match.group("who"), context)
+        verbs = list(_SAY_VERB.finditer(before))
+        if verbs:
+            head = before[: verbs[-1].start()]
+            subject = re.search(rf"(?P<who>{_REFERENCE}|{_PRONOUN})\s+(?:\w+ly\s+)?$", head)
+            if subject:
+                return self._resolve(subject.group("who"), context)
+            return self._last_name(head) or self.doc.quote_speaker
+        return self.doc.quote_speaker
+
+
+def _containing(spans: list[tuple[int, int]], offset: int) -> int:
+    return next((start for start, end in spans if start <= offset < end), spans[0][0])
+
+
+def _split_at_quoted_sentences(
+    text: str, sentences: list[tuple[int, int]], quotes: list[tuple[int, int]]
+) -> Iterator[tuple[int, int]]:
+    """A quotation that opens with a capital is a sentence of its own ("he wrote: “We will…”")."""
+    opens = [q for q, _ in quotes if q + 1 < len(text) and text[q + 1].isupper()]
+    for start, end in sentences:
+        for q in opens:
+            if start < q < end and len(text[start:q].split()) >= 3:
+                yield start, q
+                start = q
+        yield start, end
+
+
+def split_passages(doc: Document) -> list[Passage]:
+    """Every quotable sentence of `doc`, in order. Site boilerplate and headings are left out."""
+    text = doc.text
+    blocks = list(_blocks(doc))
+    skipped = boilerplate_blocks([text[b.start : b.end] for b in blocks])
+    speakers = _Speakers(doc)
+    passages: list[Passage] = []
+    section: str | None = None
+    paragraph = 0
+    for index, block in enumerate(blocks):
+        if index in skipped:
+            continue
+        if block.kind == "heading":
+            section = _LEAD.sub("", text[block.start : block.end]).strip(" #") or section
+            continue
+        paragraph += 1
+        quotes = _quote_spans(text, block.start, block.end)
+        sentences = list(_sentence_spans(text, block.start, block.end))
+        quote_speakers = {
+            quote: speakers.speaker(text, _containing(sentences, quote[0]), quote, block.start)
+            for quote in quotes
+        }
+        number = 0
+        for s_start, s_end in _split_at_quoted_sentences(text, sentences, quotes):
+            start, end = _trim(text, s_start, s_end)
+            if not re.search(r"\w", text[start:end]):
+                continue
+            speaker, quoted = doc.speaker, False
+            for quote in quotes:
+                inside = max(0, min(end, quote[1]) - max(start, quote[0] + 1))
+                if inside * 2 >= end - start:
+                    speaker, quoted = quote_speakers[quote], True
+                    break
+            passages.append(Passage(start, end, paragraph, number, section, speaker, quoted))
+            number += 1
+    return passages

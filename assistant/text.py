@@ -1,0 +1,60 @@
+"""Text helpers shared by the core: folding for comparisons and the lexical tokenizer."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+
+_FOLD = str.maketrans(
+    {
+        "‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'",
+        "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "«": '"', "»": '"',
+        "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-",
+        "\u00a0": " ",
+    }
+)  # fmt: skip
+_SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+# Short function words that carry no topic. Question words stay out of this list on purpose:
+# the ranking reads them as cues before they are dropped from the lexical query.
+STOP_WORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had
+    has have having he her here hers herself him himself his i if in into is it its itself just me
+    more most my myself no nor not now of off on once only or other our ours ourselves out over own
+    same she should so some such than that the their theirs them themselves then there these they
+    this those through to too under until up very was we were what when where which while who whom
+    why how will with would you your yours yourself yourselves s t d ll m o re ve y""".split()
+)
+
+
+def fold(text: str) -> str:
+    """Case, whitespace, curly quotes and dashes folded, for comparing phrases, not for display."""
+    text = unicodedata.normalize("NFKC", text).translate(_FOLD)
+    return _SPACES.sub(" ", text).strip().casefold()
+
+
+def strip_invisible(text: str) -> str:
+    """Zero-width and direction-control characters removed (they hide words from matching)."""
+    return _INVISIBLE.sub("", text)
+
+
+def words(text: str) -> list[str]:
+    """The words of `text`, folded, in order."""
+    return _WORD.findall(fold(text).replace("'", "’").replace("’s", "").replace("’", ""))
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """Stemmed content words: what the lexical index and query are built from."""
+    kept = [w for w in words(text) if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())]
+    return list(_stemmer().stemWords(kept))
