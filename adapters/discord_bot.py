@@ -1,0 +1,276 @@
+"""Discord adapter: /ask, @mentions and DMs answered with verbatim, cited quotes.
+
+Discord needs: an application with a bot user; the default gateway intents only, none privileged
+(Message Content is not needed: Discord delivers content for DMs and messages that mention the
+bot); OAuth2 scopes `bot applications.commands`; permissions View Channels, Send Messages, Send
+Messages in Threads, Read Message History, Embed Links; the token in `DISCORD_TOKEN`; optionally
+`DISCORD_GUILD_ID` to sync /ask to one server, where it appears at once (global sync can take
+up to an hour). Setup, invite and running: docs/discord.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import os
+import re
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from adapters.limits import PerUserRateLimiter
+from adapters.render import pack, shorten
+from assistant import Answer, Assistant, Citation
+from assistant.answers import MAX_QUESTION_CHARS, answering_clause
+from assistant.documents import Document
+
+log = logging.getLogger(__name__)
+
+CONTENT_LIMIT = 2000  # Discord refuses longer message content, and discord.py does not check
+QUESTION_ECHO_CHARS = 200
+EXIT_CONFIG = 4  # the CLI's "a setting is missing or rejected"
+SCOPES = ("bot", "applications.commands")
+PERMISSIONS = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    send_messages_in_threads=True,
+    read_message_history=True,
+    embed_links=True,
+)
+RATE_LIMITED = "You're asking faster than I can answer. Please try again in {seconds} s."
+FAILED = "Sorry, something went wrong while answering that. Please try again in a moment."
+# Payloads never allow a mention; the client's AllowedMentions.none() says the same.
+NO_MENTIONS: dict[str, list[str]] = {"parse": []}
+
+_ZWSP = "\u200b"
+# Idempotent: once the zero-width space is in, the lookaheads no longer match.
+_MASS_MENTION = re.compile(r"@(?=(?:everyone|here)\b)")
+_ID_MENTION = re.compile(r"<@(?=[!&]?\d)")
+_LINKABLE = re.compile(r"https?://[^\s<>()\[\]]+")
+
+
+def defang(text: str) -> str:
+    """`@everyone`, `@here`, `<@id>`, `<@!id>` and `<@&id>` broken with a zero-width space, so
+    they never ping even if someone loosens allowed_mentions."""
+    return _ID_MENTION.sub("<@" + _ZWSP, _MASS_MENTION.sub("@" + _ZWSP, text))
+
+
+def _escape(text: str) -> str:
+    # Backslash escapes are invisible in Discord: a quote's words are shown exactly as written.
+    return defang(discord.utils.escape_markdown(text))
+
+
+def _blockquote(text: str) -> str:
+    return "\n".join(f"> {line}" for line in text.split("\n"))
+
+
+def _attribution(citation: Citation, document: Document | None) -> str:
+    who = _escape(citation.speaker) if citation.speaker else "narration"
+    if document is None:
+        where = _escape(citation.source)
+    else:
+        title = _escape(shorten(document.title, 200))
+        if document.url and _LINKABLE.fullmatch(document.url):
+            title = f"[{title}](<{document.url}>)"  # <...> keeps Discord from adding a preview
+        else:
+            title = f"*{title}*"
+        meta = (document.publisher, document.author, document.date)
+        where = ", ".join([title, *(_escape(shorten(p, 100)) for p in meta if p)])
+    return shorten(f"— {who} · {where}, {_escape(citation.locator)}", CONTENT_LIMIT // 2)
+
+
+def _citation_blocks(question: str, citation: Citation, document: Document | None) -> list[str]:
+    """One block (a quote and its attribution, never split), or, for a quote longer than a whole
+    message, several block-quoted pieces with the attribution after the last."""
+    quote, attribution = citation.quote, _attribution(citation, document)
+    span = answering_clause(question, quote)
+    if span:
+        a, b = span
+        body = f"{_escape(quote[:a])}**{_escape(quote[a:b])}**{_escape(quote[b:])}"
+    else:
+        body = _escape(quote)
+    block = f"{_blockquote(body.strip())}\n{attribution}"
+    if len(block) <= CONTENT_LIMIT:
+        return [block]
+    # No choice but to cut this quote: cut it unbolded (no ** left open) at line or word
+    # boundaries, keeping every piece a block quote.
+    room = CONTENT_LIMIT - len(attribution) - 1
+    width = room
+    while True:
+        pieces = [_blockquote(p) for p in pack([_escape(quote.strip())], width, separator="\n")]
+        if all(len(p) <= room for p in pieces):
+            break
+        width -= 100
+    pieces[-1] += "\n" + attribution
+    return pieces
+
+
+def render_payloads(answer: Answer, assistant: Assistant) -> list[dict[str, Any]]:
+    """The messages the bot sends for `answer`, as Discord JSON: each under 2,000 characters,
+    split only between quotes, mentions defanged and none allowed."""
+    blocks = []
+    asked = " ".join(answer.question.split())
+    if asked:
+        blocks.append(f"**Asked:** {_escape(shorten(asked, QUESTION_ECHO_CHARS))}")
+    if answer.answered:
+        blocks.append("From the documents:")
+        for citation in answer.citations:
+            document = assistant.document(citation.path)
+            blocks.extend(_citation_blocks(answer.question, citation, document))
+    else:
+        blocks.append(_escape(answer.text))
+    return [_payload(message) for message in pack(blocks, CONTENT_LIMIT)]
+
+
+def _payload(content: str) -> dict[str, Any]:
+    return {"content": defang(content), "allowed_mentions": dict(NO_MENTIONS)}
+
+
+def _send_kwargs(payload: dict[str, Any]) -> dict[str, Any]:
+    """A payload as discord.py arguments: the one path from rendering to sending."""
+    if payload["allowed_mentions"] != NO_MENTIONS:
+        raise ValueError("payloads must not allow mentions")
+    return {"content": payload["content"], "allowed_mentions": discord.AllowedMentions.none()}
+
+
+class PolicyBot(discord.Client):
+    """Answers /ask, @mentions and DMs. Build it with `create_bot()`."""
+
+    def __init__(
+        self,
+        assistant: Assistant,
+        limiter: PerUserRateLimiter,
+        guild_id: int | None = None,
+        announce: Callable[[str], None] | None = None,
+    ) -> None:
+        # Default intents carry no privileged ones; message content still arrives for
+        # mentions and DMs, which is all this bot reads.
+        super().__init__(
+            intents=discord.Intents.default(), allowed_mentions=discord.AllowedMentions.none()
+        )
+        self.assistant, self.limiter, self.guild_id = assistant, limiter, guild_id
+        self.announce = announce or (lambda line: log.info("%s", line))
+        self.tree = app_commands.CommandTree(self)
+        self.tree.add_command(self._ask_command())
+
+    def _ask_command(self) -> app_commands.Command[Any, Any, None]:
+        @app_commands.command(name="ask", description="Ask the documents; answers quote them.")
+        @app_commands.describe(question="Your question", private="Only you see the answer")
+        async def ask(
+            interaction: discord.Interaction,
+            question: app_commands.Range[str, 1, MAX_QUESTION_CHARS],
+            private: bool = False,
+        ) -> None:
+            if notice := self._rate_limit_notice(interaction.user.id):
+                await interaction.response.send_message(**_send_kwargs(notice), ephemeral=True)
+                return
+            # First response within 3 s or the interaction dies (10062): defer, then answer.
+            await interaction.response.defer(thinking=True, ephemeral=private)
+            for payload in await self._answer_payloads(question):
+                await interaction.followup.send(**_send_kwargs(payload), ephemeral=private)
+
+        return ask
+
+    async def setup_hook(self) -> None:
+        if self.application_id:
+            url = discord.utils.oauth_url(
+                self.application_id, permissions=PERMISSIONS, scopes=SCOPES
+            )
+            self.announce(f"Invite the bot: {url}")
+        guild = discord.Object(self.guild_id) if self.guild_id else None
+        if guild:
+            self.tree.copy_global_to(guild=guild)
+        try:
+            synced = await self.tree.sync(guild=guild)
+        except discord.Forbidden:
+            log.error(
+                "Cannot register /ask in server %s: invite the bot there first", self.guild_id
+            )
+            return
+        log.info("Synced %d command(s) %s", len(synced), f"to {guild.id}" if guild else "globally")
+
+    async def on_message(self, message: discord.Message) -> None:
+        # Never answer a bot, ourselves included: two bots can talk forever.
+        if message.author.bot or self.user is None:
+            return
+        is_dm = message.guild is None
+        # `mentions` holds users named explicitly; @everyone does not count as asking us.
+        if not is_dm and not any(user.id == self.user.id for user in message.mentions):
+            return
+        question = re.sub(rf"<@!?{self.user.id}>", " ", message.content)
+        notice = self._rate_limit_notice(message.author.id)
+        if notice:
+            payloads = [notice]
+        else:
+            async with message.channel.typing():
+                payloads = await self._answer_payloads(question)
+        first, *rest = payloads
+        await message.reply(**_send_kwargs(first), mention_author=False)
+        for payload in rest:
+            await message.channel.send(**_send_kwargs(payload))
+
+    def _rate_limit_notice(self, user_id: int) -> dict[str, Any] | None:
+        if self.limiter.allow(user_id):
+            return None
+        seconds = max(1, math.ceil(self.limiter.retry_after(user_id)))
+        return _payload(RATE_LIMITED.format(seconds=seconds))
+
+    async def _answer_payloads(self, question: str) -> list[dict[str, Any]]:
+        try:
+            # Ranking is CPU work: on the loop it would stall the gateway heartbeat.
+            answer = await asyncio.to_thread(self.assistant.answer, question)
+            return render_payloads(answer, self.assistant)
+        except Exception:
+            # The question is the user's words: it stays out of the log.
+            log.exception("Answering a Discord question failed")
+            return [_payload(FAILED)]
+
+
+def create_bot(
+    assistant: Assistant,
+    *,
+    limiter: PerUserRateLimiter | None = None,
+    guild_id: int | None = None,
+    announce: Callable[[str], None] | None = None,
+) -> PolicyBot:
+    """The bot, not yet connected: `serve()` runs it; tests drive it through a simulated Discord."""
+    return PolicyBot(assistant, limiter or PerUserRateLimiter(), guild_id, announce)
+
+
+def _print_line(line: str) -> None:
+    print(line, flush=True)
+
+
+def _fail(message: str) -> int:
+    print(f"policy-qa: {message}", file=sys.stderr)
+    return EXIT_CONFIG
+
+
+def serve(load: Callable[[], Assistant]) -> int:
+    """Run the bot until interrupted: DISCORD_TOKEN, optional DISCORD_GUILD_ID."""
+    token = os.environ.get("DISCORD_TOKEN", "").strip()
+    if not token:
+        return _fail("DISCORD_TOKEN is not set; see docs/discord.md to create a bot and get one.")
+    guild_text = os.environ.get("DISCORD_GUILD_ID", "").strip()
+    if guild_text and not guild_text.isdigit():
+        return _fail("DISCORD_GUILD_ID must be a server ID (digits only).")
+    assistant = load()  # once, before connecting: the first question must not wait for it
+    bot = create_bot(
+        assistant, guild_id=int(guild_text) if guild_text else None, announce=_print_line
+    )
+
+    async def run() -> None:
+        async with bot:
+            await bot.login(token)
+            await bot.connect()
+
+    try:
+        asyncio.run(run())
+    except discord.LoginFailure:
+        # Exit, don't retry: 1,000 logins a day reset the token.
+        return _fail("Discord rejected DISCORD_TOKEN; reset it in the Developer Portal (Bot tab).")
+    return 0
