@@ -1,0 +1,301 @@
+"""Slack adapter. Needs a Slack app (slack-manifest.yaml) with bot scopes commands,
+app_mentions:read, chat:write, im:history, im:read, im:write; SLACK_BOT_TOKEN (xoxb-) and, for
+HTTP mode, SLACK_SIGNING_SECRET, or, for Socket Mode, SLACK_APP_TOKEN (xapp-, connections:write).
+
+/ask answers through response_url, an @-mention in its thread, a DM in the DM."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import os
+import re
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.limits import PerUserRateLimiter, SeenRecently
+from adapters.slack_render import escape, render_payloads, unescape
+from assistant import Assistant, KnowledgeError, PolicyQAError
+
+__all__ = ["create_app", "create_web_app", "render_payloads", "serve"]
+
+log = logging.getLogger(__name__)
+
+# An assistant, or one still loading in a background thread (so HTTP mode acks within 3 s).
+AssistantSource = Assistant | concurrent.futures.Future[Assistant]
+
+EXIT_ERROR, EXIT_KNOWLEDGE, EXIT_CONFIG = 1, 3, 4
+SORRY = "Sorry, something went wrong on my side while answering. Please try again in a moment."
+LOOKING = "Looking that up…"
+_PRIVATE = re.compile(r"^\s*(?:--private|private)\s+", re.IGNORECASE)
+_BOT_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>[\s,:]*")
+
+
+def _quiet_slack_loggers() -> logging.Logger:
+    """Bolt logs the raw body of a rejected request at INFO and unhandled bodies at WARNING, and
+    slack_sdk logs request bodies at DEBUG: user text must never reach the logs that way."""
+    logging.getLogger("slack_sdk").setLevel(logging.WARNING)
+    bolt = logging.getLogger("slack_bolt")
+    bolt.setLevel(logging.WARNING)
+    if not any(isinstance(f, _WithholdBodies) for f in bolt.filters):
+        bolt.addFilter(_WithholdBodies())
+    return bolt  # as AsyncApp's base logger, its level and filter are copied to every bolt logger
+
+
+class _WithholdBodies(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "body" in message or "Unhandled request" in message or "{" in message:
+            record.msg, record.args = (
+                message.split("(", 1)[0].strip() + " (request body withheld)",
+                (),
+            )
+        return True
+
+
+async def _resolve(source: AssistantSource) -> Assistant:
+    if isinstance(source, concurrent.futures.Future):
+        return await asyncio.wrap_future(source)
+    return source
+
+
+def _is_loaded(source: AssistantSource) -> bool:
+    if isinstance(source, concurrent.futures.Future):
+        return source.done() and source.exception() is None
+    return True
+
+
+def to_question(text: str) -> tuple[str, bool]:
+    """(question, private) from a slash command's or message's text; `private` or `--private`
+    first asks for an answer only the asker sees."""
+    text = unescape(text or "")
+    private = bool(_PRIVATE.match(text))
+    return _PRIVATE.sub("", text, count=1), private
+
+
+def create_app(
+    assistant: AssistantSource,
+    client: AsyncWebClient | None = None,
+    *,
+    signing_secret: str | None = None,
+    rate_limiter: PerUserRateLimiter | None = None,
+) -> AsyncApp:
+    """The Bolt app. `assistant` may be a Future still loading; `client` defaults to one with
+    $SLACK_BOT_TOKEN. 429s are retried after Retry-After."""
+    client = client or AsyncWebClient(token=os.environ.get("SLACK_BOT_TOKEN"))
+    if not any(isinstance(h, AsyncRateLimitErrorRetryHandler) for h in client.retry_handlers):
+        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
+    app = AsyncApp(client=client, signing_secret=signing_secret, logger=_quiet_slack_loggers())
+    limiter = rate_limiter or PerUserRateLimiter(burst=5, per_seconds=10.0)
+    seen_events, seen_posts = SeenRecently(ttl_seconds=600), SeenRecently(ttl_seconds=600)
+
+    def first_delivery(body: dict[str, Any], event: dict[str, Any]) -> bool:
+        # Slack re-delivers events it thinks failed, and a mention also arrives as a message.
+        fresh_event = seen_events.first_time(body.get("event_id") or id(body))
+        return fresh_event and seen_posts.first_time((event.get("channel"), event.get("ts")))
+
+    async def answer_with(question: str, user: str, post: Any, notice: Any) -> None:
+        """Answer `question` through `post(payload)`; `notice(text)` tells the asker alone."""
+        started = time.monotonic()
+        try:
+            if not limiter.allow(user):
+                wait = max(1, round(limiter.retry_after(user)))
+                await notice(
+                    f"You're asking faster than I can answer; please try again in {wait} s."
+                )
+                return
+            core = await _resolve(assistant)
+            answer = await asyncio.to_thread(core.answer, question)  # CPU work: off the event loop
+            for payload in render_payloads(answer, core):
+                await post(payload)
+            log.info(
+                "Answered %s in %.1f s (%d quotes)",
+                user,
+                time.monotonic() - started,
+                len(answer.citations),
+            )
+        except Exception:
+            log.exception("Answering a Slack question from %s failed", user)
+            try:
+                await notice(SORRY)
+            except Exception:
+                log.exception("Telling %s about the failure failed too", user)
+
+    @app.command("/ask")
+    async def ask(ack: Any, command: dict[str, Any], respond: Any) -> None:
+        await ack(text=LOOKING)  # within 3 s, before any work
+        question, private = to_question(command.get("text", ""))
+        response_type = "ephemeral" if private else "in_channel"
+
+        async def post(payload: dict[str, Any]) -> None:
+            result = await respond(**payload, response_type=response_type)
+            if result.status_code >= 300:
+                raise RuntimeError(f"response_url answered HTTP {result.status_code}")
+
+        async def notice(text: str) -> None:
+            await respond(text=escape(text), response_type="ephemeral")
+
+        await answer_with(question, command.get("user_id", "?"), post, notice)
+
+    async def reply(event: dict[str, Any], client: AsyncWebClient, thread_ts: str | None) -> None:
+        channel, user = event["channel"], event.get("user", "?")
+        question, _ = to_question(_BOT_MENTION.sub("", event.get("text") or "", count=1))
+
+        async def post(payload: dict[str, Any]) -> None:
+            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, **payload)
+
+        async def notice(text: str) -> None:
+            if thread_ts is None:  # a DM: only the asker reads it anyway
+                await client.chat_postMessage(channel=channel, text=escape(text))
+            else:
+                await client.chat_postEphemeral(
+                    channel=channel, user=user, thread_ts=thread_ts, text=escape(text)
+                )
+
+        await answer_with(question, user, post, notice)
+
+    @app.event("app_mention")
+    async def on_mention(
+        body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        if _ignored(event) or not first_delivery(body, event):
+            return
+        await reply(event, client, thread_ts=event.get("thread_ts") or event["ts"])
+
+    @app.event("message")
+    async def on_message(
+        body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        if event.get("channel_type") != "im" or _ignored(event) or not first_delivery(body, event):
+            return  # channel messages that mention the bot come in as app_mention
+        await reply(event, client, thread_ts=event.get("thread_ts"))
+
+    return app
+
+
+def _ignored(event: dict[str, Any]) -> bool:
+    # bots (this one included) would answer each other forever; edits and joins are not questions
+    return bool(
+        event.get("bot_id")
+        or event.get("bot_profile")
+        or event.get("subtype")
+        or event.get("edited")
+    )
+
+
+def create_web_app(
+    app: AsyncApp, assistant: AssistantSource, signing_secret: str
+) -> web.Application:
+    """HTTP mode: POST /slack/events (signed requests only) and GET /healthz."""
+    verifier = SignatureVerifier(signing_secret)
+
+    async def events(request: web.Request) -> web.StreamResponse:
+        body = await request.text()
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        signature = request.headers.get("X-Slack-Signature", "")
+        # Checked here because slack_sdk raises on a non-numeric timestamp (a 500) and Bolt logs
+        # the body of a request it rejects.
+        if not timestamp.isdigit() or not verifier.is_valid(body, timestamp, signature):
+            log.warning("Rejected a request with a bad or stale signature from %s", request.remote)
+            return web.json_response({"error": "invalid request"}, status=401)
+        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+
+    async def healthz(_: web.Request) -> web.StreamResponse:
+        return web.json_response({"model_loaded": _is_loaded(assistant)})
+
+    web_app = web.Application()
+    web_app.add_routes([web.post("/slack/events", events), web.get("/healthz", healthz)])
+    return web_app
+
+
+def _load_into(load: Callable[[], Assistant], future: concurrent.futures.Future[Assistant]) -> None:
+    try:
+        future.set_result(load())
+        log.info("Model and documents loaded")
+    except BaseException as e:  # handed to the serving loop, which says why and exits
+        future.set_exception(e)
+
+
+def serve(load: Callable[[], Assistant], socket_mode: bool = False) -> int:
+    """Run the Slack app until interrupted: HTTP on $PORT, or Socket Mode. Returns an exit code."""
+    needed = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if socket_mode else "SLACK_SIGNING_SECRET"]
+    missing = [name for name in needed if not os.environ.get(name)]
+    if missing:
+        print(f"policy-qa: set {' and '.join(missing)} (see docs/slack.md)", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        return asyncio.run(_serve(load, socket_mode))
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _serve(load: Callable[[], Assistant], socket_mode: bool) -> int:
+    future: concurrent.futures.Future[Assistant] = concurrent.futures.Future()
+    client = AsyncWebClient(token=os.environ["SLACK_BOT_TOKEN"])
+    secret = os.environ.get("SLACK_SIGNING_SECRET")
+    app = create_app(future, client, signing_secret=secret)
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    if socket_mode:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        started: Any = AsyncSocketModeHandler(app, os.environ["SLACK_APP_TOKEN"])
+        where = "Socket Mode"
+    else:
+        port = int(os.environ.get("PORT") or 3000)
+        started = web.AppRunner(create_web_app(app, future, secret or ""), access_log=None)
+        await started.setup()
+        await web.TCPSite(started, port=port).start()  # listen first: Slack's 3 s start now
+        where = f"port {port} (POST /slack/events, GET /healthz)"
+    threading.Thread(
+        target=_load_into, args=(load, future), name="load-assistant", daemon=True
+    ).start()
+    try:
+        await client.auth_test()
+        if socket_mode:
+            await started.connect_async()
+    except SlackApiError as e:
+        print(f"policy-qa: Slack rejected the token ({e.response.get('error')})", file=sys.stderr)
+        await _stop(started)
+        return EXIT_CONFIG
+    print(f"policy-qa: Slack app running on {where}; loading the documents…", file=sys.stderr)
+    loaded: asyncio.Future[Any] = asyncio.wrap_future(future)
+    stopped: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
+    await asyncio.wait([loaded, stopped], return_when=asyncio.FIRST_COMPLETED)
+    code = 0
+    if loaded.done() and loaded.exception() is not None:
+        error = loaded.exception()
+        print(
+            f"policy-qa: {error}"
+            if isinstance(error, PolicyQAError)
+            else "policy-qa: loading failed",
+            file=sys.stderr,
+        )
+        log.error("Loading the assistant failed", exc_info=error)
+        code = EXIT_KNOWLEDGE if isinstance(error, KnowledgeError) else EXIT_ERROR
+    else:
+        await stopped
+    stopped.cancel()
+    await _stop(started)
+    return code
+
+
+async def _stop(started: Any) -> None:
+    if isinstance(started, web.AppRunner):
+        await started.cleanup()
+    else:
+        await started.close_async()

@@ -1,0 +1,184 @@
+"""Slack Block Kit rendering of an `Answer`: escaped, defanged, split under Slack's limits."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Protocol
+
+from adapters.render import one_line, pack, shorten
+from assistant import Answer, Citation
+from assistant.answers import answering_clause
+from assistant.documents import Document
+
+SECTION_LIMIT = 3_000  # Slack refuses a section whose text is longer
+MAX_BLOCKS = 50
+# Slack has refused messages near 13k characters (msg_blocks_too_long) although the documented
+# limits are higher, so a whole payload (blocks and fallback, as JSON) stays under this.
+MESSAGE_BUDGET = 10_000
+FALLBACK_LIMIT = 1_500  # the notification text; Slack truncates past 40,000
+NOT_COVERED = "The documents don't cover this."
+ZWSP = "\u200b"
+
+_QUOTE_MARK = re.compile(r"^>\s?", re.MULTILINE)
+_PLAIN_MENTION = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
+
+
+class DocumentLookup(Protocol):
+    def document(self, path: str) -> Document | None: ...
+
+
+def escape(text: str) -> str:
+    """Text safe to post as mrkdwn: `&`, `<`, `>` escaped, which also defangs `<!channel>`,
+    `<@U…>` and `<!subteam^…>`; a zero-width space breaks plain `@channel`, `@here`, `@everyone`."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _PLAIN_MENTION.sub(lambda m: f"@{ZWSP}{m.group(1)}", text)
+
+
+def unescape(text: str) -> str:
+    """Slack sends user text with `&`, `<`, `>` escaped; the core should read what was typed."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _mark(quote: str, start: int, end: int, bold: tuple[int, int] | None) -> str:
+    """quote[start:end] escaped, the part inside `bold` wrapped in `*` (mrkdwn bold)."""
+    if bold is None or bold[1] <= start or bold[0] >= end:
+        return escape(quote[start:end])
+    a, b = max(bold[0], start), min(bold[1], end)
+    # mrkdwn bold needs `*` next to non-space characters
+    while a < b and quote[a].isspace():
+        a += 1
+    while b > a and quote[b - 1].isspace():
+        b -= 1
+    if a == b:
+        return escape(quote[start:end])
+    return f"{escape(quote[start:a])}*{escape(quote[a:b])}*{escape(quote[b:end])}"
+
+
+def _line_pieces(quote: str, start: int, end: int, bold: tuple[int, int] | None) -> list[str]:
+    """One line of a quote as `> ` lines of at most SECTION_LIMIT characters, cut between words
+    of the raw text so an escape or a bold span is never cut in half."""
+
+    def render(a: int, b: int) -> str:
+        return "> " + _mark(quote, a, b, bold) if b > a else ">"
+
+    if len(render(start, end)) <= SECTION_LIMIT:
+        return [render(start, end)]
+    pieces: list[str] = []
+    cuts = [m.end() for m in re.finditer(r"\s+", quote[start:end])]
+    a = start
+    while a < end:
+        b = a
+        for cut in (start + c for c in cuts):
+            if cut <= a:
+                continue
+            if len(render(a, cut)) > SECTION_LIMIT:
+                break  # longer spans only render longer
+            b = cut
+        if b == a:  # one word longer than a section: cut it by characters
+            b = a + 1
+            while b < end and len(render(a, b + 1)) <= SECTION_LIMIT:
+                b += 1
+        pieces.append(render(a, b))
+        a = b
+    return pieces
+
+
+def quote_sections(quote: str, bold: tuple[int, int] | None = None) -> list[str]:
+    """The quote as mrkdwn block-quote texts, each within SECTION_LIMIT; the words are verbatim."""
+    lines: list[str] = []
+    offset = 0
+    for line in quote.split("\n"):
+        lines.extend(_line_pieces(quote, offset, offset + len(line), bold))
+        offset += len(line) + 1
+    return pack(lines, SECTION_LIMIT, separator="\n")
+
+
+def _link(url: str, label: str) -> str:
+    safe_url = url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
+    return f"<{safe_url}|{escape(label).replace('|', '¦')}>"
+
+
+def attribution(citation: Citation, document: Document | None) -> str:
+    """Speaker · title (linked when the document has a URL) · publisher · date · paragraph."""
+    speaker = escape(shorten(citation.speaker, 200)) if citation.speaker else "narration"
+    if document is None:
+        return f"{speaker} · {escape(shorten(citation.source, 1_000))} · {escape(citation.locator)}"
+    title = shorten(document.title, 300)
+    if (
+        document.url
+        and len(document.url) <= 1_000
+        and document.url.startswith(("https://", "http://"))
+    ):
+        shown = _link(document.url, title)
+    else:
+        shown = f"“{escape(title)}”"
+    parts = [speaker, shown, document.publisher, document.date, citation.locator]
+    return " · ".join(p if i < 2 else escape(shorten(p, 200)) for i, p in enumerate(parts) if p)
+
+
+def _section(text: str, verbatim: bool = True) -> dict[str, Any]:
+    # verbatim: Slack must not turn channel names or URLs in quoted text into live links
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": verbatim}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text, "verbatim": True}]}
+
+
+def _units(answer: Answer, lookup: DocumentLookup) -> list[list[dict[str, Any]]]:
+    """Groups of blocks that belong together: the question, then each quote with its source."""
+    units = [
+        [_context(f"Question: {escape(shorten(one_line(answer.question), 300)) or '(empty)'}")]
+    ]
+    if not answer.answered or not answer.citations:
+        units.append([_section(escape(shorten(answer.text, 2_900)) or NOT_COVERED)])
+        return units
+    for citation in answer.citations:
+        bold = answering_clause(answer.question, citation.quote)
+        unit = [_section(text) for text in quote_sections(citation.quote, bold)]
+        unit.append(_context(attribution(citation, lookup.document(citation.path))))
+        units.append(unit)
+    return units
+
+
+def _fallback(blocks: list[dict[str, Any]]) -> str:
+    """The notification text: the message's question and quotes, without the `>` marks."""
+    texts = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    if blocks[0]["type"] == "context" and blocks[0]["elements"][0]["text"].startswith("Question:"):
+        texts.insert(0, blocks[0]["elements"][0]["text"])
+    return shorten(one_line(" ".join(_QUOTE_MARK.sub("", t) for t in texts)), FALLBACK_LIMIT)
+
+
+def _size(blocks: list[dict[str, Any]]) -> int:
+    return len(json.dumps(blocks, ensure_ascii=False))
+
+
+def _fits(blocks: list[dict[str, Any]]) -> bool:
+    return len(blocks) <= MAX_BLOCKS and _size(blocks) <= MESSAGE_BUDGET - FALLBACK_LIMIT - 100
+
+
+def render_payloads(answer: Answer, assistant: DocumentLookup) -> list[dict[str, Any]]:
+    """The messages the Slack app posts for `answer`, in order: Block Kit `blocks` plus a fallback
+    `text`. A quote and its source stay in one message; only a quote longer than a whole message
+    continues in the next one, cut between words."""
+    messages: list[list[dict[str, Any]]] = []
+    current: list[dict[str, Any]] = []
+    for unit in _units(answer, assistant):
+        if current and not _fits(current + unit):
+            messages.append(current)
+            current = []
+        if _fits(current + unit):
+            current += unit
+            continue
+        for block in unit:  # a quote longer than a whole message
+            if current and not _fits([*current, block]):
+                messages.append(current)
+                current = []
+            current.append(block)
+    if current:
+        messages.append(current)
+    return [
+        {"text": _fallback(blocks), "blocks": blocks, "unfurl_links": False, "unfurl_media": False}
+        for blocks in messages
+    ]
