@@ -1,0 +1,397 @@
+"""The Discord adapter end to end: the real core, a simulated Discord (simcord) at the edge."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import re
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+import simcord
+
+from adapters import discord_bot
+from adapters.discord_bot import FAILED, create_bot, render_payloads
+from adapters.limits import PerUserRateLimiter
+from assistant import Answer, Assistant, Citation
+
+# Note: discord.py imports the deprecated `audioop` on Python 3.11, and simcord's pytest plugin
+# imports discord.py while plugins load, before any mark in this module could apply. Until
+# pyproject's filterwarnings ignores it, run with
+#   -W "ignore:'audioop' is deprecated:DeprecationWarning"
+
+KASPERSKY = "Why was Kaspersky banned?"
+ZWSP = "\u200b"
+
+
+def assert_within_discord_limits(payload: dict[str, Any]) -> None:
+    json.dumps(payload)  # JSON-able, as the CLI prints it
+    assert payload["allowed_mentions"] == {"parse": []}
+    assert 0 < len(payload["content"]) <= 2000
+    embeds = payload.get("embeds", [])
+    assert len(embeds) <= 10
+    for embed in embeds:
+        assert len(embed.get("description", "")) <= 4096
+        assert len(embed.get("fields", [])) <= 25
+        assert len(discord.Embed.from_dict(embed)) <= 6000
+
+
+def assert_no_live_mentions(text: str) -> None:
+    assert not re.search(r"@(everyone|here)|<@[!&]?\d", text), text
+
+
+@dataclass
+class World:
+    env: simcord.Env
+    bot: discord_bot.PolicyBot
+    channel: simcord.ChannelHandle
+    alice: simcord.MemberActor
+    bob: simcord.MemberActor
+
+    def bot_messages(self, channel: simcord.ChannelHandle | None = None) -> list[discord.Message]:
+        history = (channel or self.channel).history()
+        return [m for m in history if self.bot.user and m.author.id == self.bot.user.id]
+
+    def posted(self, kind: str) -> list[Any]:
+        """JSON bodies the bot sent: 'messages', 'callback' (interaction) or 'webhooks'."""
+        return [
+            e.json
+            for e in self.env.http_requests
+            if e.method == "POST" and (kind in e.path.split("/")[1] or e.path.endswith(kind))
+        ]
+
+
+@asynccontextmanager
+async def discord_world(bot: discord_bot.PolicyBot, **options: Any) -> AsyncIterator[World]:
+    async with simcord.run(bot, **options) as env:
+        guild = env.create_guild()
+        channel = guild.create_text_channel("general")
+        alice = guild.add_member(env.create_user("alice"))
+        bob = guild.add_member(env.create_user("bob"))
+        yield World(env, bot, channel, alice, bob)
+
+
+class SlowAssistant:
+    """The real assistant behind a core that takes `delay` seconds to answer."""
+
+    def __init__(self, inner: Assistant, delay: float) -> None:
+        self.inner, self.delay = inner, delay
+
+    def answer(self, question: str) -> Answer:
+        time.sleep(self.delay)
+        return self.inner.answer(question)
+
+    def document(self, path: str) -> Any:
+        return self.inner.document(path)
+
+
+class BrokenAssistant(SlowAssistant):
+    def answer(self, question: str) -> Answer:
+        raise RuntimeError("index file is corrupt")
+
+
+# --- rendering ----------------------------------------------------------------------------
+
+
+def test_payloads_quote_and_cite_each_passage(assistant: Assistant) -> None:
+    answer = assistant.answer(KASPERSKY)
+    payloads = render_payloads(answer, assistant)
+    assert answer.answered and len(payloads) == 1
+    content = payloads[0]["content"]
+    assert_within_discord_limits(payloads[0])
+    assert content.startswith(f"**Asked:** {KASPERSKY}")
+    doc = assistant.documents[0]
+    for citation in answer.citations:
+        first_words = " ".join(citation.quote.split()[:4])
+        lines = content.replace("**", "").split("\n")  # unbold the highlighted clause
+        quote_line = next(line for line in lines if first_words in line)
+        assert quote_line.startswith("> ")
+        assert f"paragraph {citation.locator.split()[-1]}" in content
+    assert content.count(f"[{doc.title}](<{doc.url}>)") == len(answer.citations)
+    assert content.count("— narration · ") == len(answer.citations)
+    assert f"{doc.publisher}, {doc.author}, {doc.date}" in content
+
+
+def test_unanswered_question_gets_a_plain_message(assistant: Assistant) -> None:
+    payloads = render_payloads(
+        assistant.answer("What is the recipe for chocolate cake?"), assistant
+    )
+    assert len(payloads) == 1
+    assert "The documents don't cover this." in payloads[0]["content"]
+    assert ">" not in payloads[0]["content"]
+
+
+def _paragraph_citations(assistant: Assistant) -> list[Citation]:
+    """Real, verbatim citations: the bundled article's longer paragraphs."""
+    doc = assistant.documents[0]
+    citations, offset = [], doc.body_start
+    for number, paragraph in enumerate(doc.text[doc.body_start :].split("\n\n"), 1):
+        if len(paragraph) > 200:
+            citations.append(
+                Citation(
+                    paragraph,
+                    str(doc.path),
+                    offset,
+                    offset + len(paragraph),
+                    doc.source,
+                    f"paragraph {number}",
+                    None,
+                    0.9,
+                )
+            )
+        offset += len(paragraph) + 2
+    assert all(doc.text[c.start : c.end] == c.quote for c in citations)
+    return citations
+
+
+def test_long_answer_splits_at_2000_and_2001_between_quotes(assistant: Assistant) -> None:
+    citations = _paragraph_citations(assistant)
+
+    def rendered(chosen: tuple[Citation, ...], pad: int) -> list[dict[str, Any]]:
+        return render_payloads(Answer("Why x" + "x" * pad, True, "", chosen), assistant)
+
+    # Quotes that, with a short question, fill one message to between 1,850 and 2,000 characters.
+    chosen = next(
+        combo
+        for combo in itertools.combinations(citations, 3)
+        if 1850 <= len(rendered(combo, 0)[0]["content"]) <= 2000 and len(rendered(combo, 0)) == 1
+    )
+    pad = 2000 - len(rendered(chosen, 0)[0]["content"])
+    at_limit, over_limit = rendered(chosen, pad), rendered(chosen, pad + 1)
+
+    assert [len(p["content"]) for p in at_limit] == [2000]
+    assert len(over_limit) == 2
+    for payload in over_limit:
+        assert_within_discord_limits(payload)
+    # The split falls between quotes: each quote and its attribution stay in one message.
+    for citation in chosen:
+        holders = [p["content"] for p in over_limit if citation.quote[:60] in p["content"]]
+        assert len(holders) == 1
+        body = holders[0].split(citation.quote[:60], 1)[1]
+        assert f"{citation.locator}" in body
+    assert over_limit[1]["content"].startswith("> ")
+
+
+def test_a_quote_longer_than_a_message_is_cut_into_block_quotes(assistant: Assistant) -> None:
+    citations = _paragraph_citations(assistant)
+    doc = assistant.documents[0]
+    first, last = citations[0], citations[4]
+    long = replace(first, quote=doc.text[first.start : last.end], end=last.end)
+    assert len(long.quote) > 2000
+    payloads = render_payloads(Answer("Why?", True, "", (long,)), assistant)
+    assert len(payloads) >= 2
+    for payload in payloads:
+        assert_within_discord_limits(payload)
+    text = "\n".join(p["content"] for p in payloads)
+    assert text.count("— narration · ") == 1 and "paragraph 1" in payloads[-1]["content"]
+    quoted = [line[2:] for line in text.split("\n") if line.startswith("> ")]
+    assert " ".join(" ".join(quoted).split()) == " ".join(long.quote.split())
+
+
+async def test_everyone_in_a_document_is_defanged(cache_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "notice.md").write_text(
+        "---\ntitle: Office notice\npublisher: Facilities\n---\n"
+        "@everyone the office lifts are closed for repairs on Friday, says <@&123456789012345678>, "
+        "so please use the stairs near the kitchen; @here applies to visitors as well.\n",
+        encoding="utf-8",
+    )
+    notices = Assistant.load(tmp_path, cache_dir=cache_dir)
+    answer = notices.answer("Why are the office lifts closed on Friday?")
+    assert answer.answered and "@everyone" in answer.citations[0].quote
+    payload = render_payloads(answer, notices)[0]
+    assert payload["allowed_mentions"] == {"parse": []}
+    assert_no_live_mentions(payload["content"])
+    assert f"@{ZWSP}everyone the office lifts" in payload["content"]
+
+    async with discord_world(create_bot(notices)) as world:  # the same payload, really sent
+        result = await world.alice.slash(world.channel, "ask", question=answer.question)
+    assert result.response is not None and result.response.content == payload["content"]
+    assert not result.response.message.mention_everyone
+    assert world.posted("webhooks")[0]["allowed_mentions"]["parse"] == []
+
+
+# --- the bot, through a simulated Discord --------------------------------------------------
+
+
+async def test_slash_ask_defers_then_answers_as_follow_up(assistant: Assistant) -> None:
+    async with discord_world(create_bot(assistant)) as world:
+        result = await world.alice.slash(world.channel, "ask", question=KASPERSKY)
+    expected = render_payloads(assistant.answer(KASPERSKY), assistant)
+    assert world.posted("callback") == [{"type": 5}]  # deferred: "thinking…", visible to all
+    assert [body["content"] for body in world.posted("webhooks")] == [
+        p["content"] for p in expected
+    ]
+    assert result.response is not None and result.response.content == expected[0]["content"]
+    assert not result.ephemeral
+    requests = [e.path.split("/")[1] for e in world.env.http_requests if e.method == "POST"]
+    assert requests.index("interactions") < requests.index("webhooks")
+
+
+async def test_slash_ask_private_is_ephemeral(assistant: Assistant) -> None:
+    async with discord_world(create_bot(assistant)) as world:
+        result = await world.alice.slash(world.channel, "ask", question=KASPERSKY, private=True)
+    assert world.posted("callback") == [{"type": 5, "data": {"flags": 64}}]
+    assert result.ephemeral and result.response is not None and result.response.ephemeral
+    assert "Kaspersky" in result.response.content
+    assert world.bot_messages() == [] or all(m.flags.ephemeral for m in world.bot_messages())
+
+
+async def test_mention_is_answered_as_a_reply(
+    assistant: Assistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with discord_world(create_bot(assistant)) as world:
+        assert world.bot.user is not None
+        asked = await world.alice.send(world.channel, f"<@{world.bot.user.id}> {KASPERSKY}")
+        replies = world.bot_messages()
+    assert len(replies) == 1
+    assert replies[0].reference is not None and replies[0].reference.message_id == asked.id
+    expected = render_payloads(assistant.answer(KASPERSKY), assistant)
+    assert replies[0].content == expected[0]["content"]  # bot mention stripped from the echo
+    assert KASPERSKY not in caplog.text  # the user's words stay out of the log
+
+
+async def test_everyone_in_a_question_never_pings(assistant: Assistant) -> None:
+    async with discord_world(create_bot(assistant)) as world:
+        assert world.bot.user is not None
+        question = f"<@{world.bot.user.id}> @everyone @here <@{world.bob.id}> {KASPERSKY}"
+        await world.alice.send(world.channel, question)
+        (reply,) = world.bot_messages()
+    (body,) = world.posted("messages")
+    assert body["allowed_mentions"] == {"parse": [], "replied_user": False}
+    assert_no_live_mentions(body["content"])
+    assert f"@{ZWSP}everyone @{ZWSP}here <@{ZWSP}{world.bob.id}>" in body["content"]
+    assert not reply.mention_everyone and reply.mentions == []
+
+
+async def test_direct_message_is_answered_once(assistant: Assistant) -> None:
+    async with discord_world(create_bot(assistant)) as world:
+        await world.alice.send_dm(KASPERSKY)
+        dm = world.alice.user.dm_channel
+        messages = dm.history()
+    # One answer, not a loop: the bot's own reply in the DM reaches it and is ignored.
+    bot_replies = [m for m in messages if m.author.bot]
+    assert len(messages) == 2 and len(bot_replies) == 1
+    assert "**Asked:** Why was Kaspersky banned?" in bot_replies[0].content
+
+
+async def test_other_bots_are_ignored(assistant: Assistant) -> None:
+    async with discord_world(create_bot(assistant)) as world:
+        assert world.bot.user is not None
+        other = world.channel  # a bot in the same server mentions ours
+        robot = world.env.guild.add_member(world.env.create_user("robot", bot=True))
+        await robot.send(other, f"<@{world.bot.user.id}> {KASPERSKY}")
+        await robot.send_dm(KASPERSKY)
+    assert world.posted("messages") == []
+
+
+async def test_slow_core_still_defers_within_3_seconds(assistant: Assistant) -> None:
+    bot = create_bot(SlowAssistant(assistant, 5.0))  # type: ignore[arg-type]
+    async with discord_world(bot, settle_timeout=30) as world:
+        started = time.perf_counter()
+        asking = asyncio.create_task(world.alice.slash(world.channel, "ask", question=KASPERSKY))
+        longest_gap, last = 0.0, time.perf_counter()
+        deferred_after = None
+        while not asking.done():
+            await asyncio.sleep(0.02)
+            now = time.perf_counter()
+            longest_gap, last = max(longest_gap, now - last), now
+            if deferred_after is None and world.posted("callback"):
+                deferred_after = now - started
+        result = await asking
+        answered_after = time.perf_counter() - started
+    print(f"defer after {deferred_after:.3f} s; answer after {answered_after:.2f} s")
+    assert deferred_after is not None and deferred_after < 3.0
+    assert answered_after >= 5.0 and result.response is not None
+    assert "Kaspersky" in result.response.content
+    assert longest_gap < 1.0  # the loop (and so the gateway heartbeat) kept running
+
+
+async def test_per_user_rate_limit_spares_other_users(assistant: Assistant) -> None:
+    limiter = PerUserRateLimiter(burst=1, per_seconds=60)
+    async with discord_world(create_bot(assistant, limiter=limiter)) as world:
+        assert world.bot.user is not None
+        first = await world.alice.slash(world.channel, "ask", question=KASPERSKY)
+        second = await world.alice.slash(world.channel, "ask", question=KASPERSKY)
+        other = await world.bob.slash(world.channel, "ask", question=KASPERSKY)
+        await world.alice.send(world.channel, f"<@{world.bot.user.id}> {KASPERSKY}")
+        reply = world.bot_messages()[-1]
+    assert first.response is not None and "From the documents:" in first.response.content
+    assert second.ephemeral and second.response is not None
+    assert second.response.content.startswith("You're asking faster than I can answer.")
+    assert "try again in 60 s" in second.response.content
+    assert other.response is not None and "From the documents:" in other.response.content
+    assert reply.content.startswith("You're asking faster")
+
+
+async def test_internal_error_gets_a_kind_reply_and_is_logged(
+    assistant: Assistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = create_bot(BrokenAssistant(assistant, 0))  # type: ignore[arg-type]
+    async with discord_world(bot) as world:
+        result = await world.alice.slash(world.channel, "ask", question=KASPERSKY)
+    assert result.response is not None and result.response.content == FAILED
+    assert "corrupt" not in result.response.content and "Traceback" not in result.response.content
+    (record,) = [r for r in caplog.records if r.name == "adapters.discord_bot"]
+    assert record.levelno == logging.ERROR and record.exc_info is not None
+    assert "index file is corrupt" in caplog.text and KASPERSKY not in caplog.text
+
+
+async def test_invite_url_has_the_scopes_and_minimal_permissions(assistant: Assistant) -> None:
+    announced: list[str] = []
+    async with discord_world(create_bot(assistant, announce=announced.append)) as world:
+        application_id = world.bot.application_id
+    (line,) = announced
+    expected = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 38)
+    assert f"client_id={application_id}" in line
+    assert f"permissions={expected}" in line and "scope=bot+applications.commands" in line
+
+
+# --- serve ------------------------------------------------------------------------------------
+
+
+def test_serve_without_token_exits_4(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    loaded: list[bool] = []
+
+    def load() -> Assistant:
+        loaded.append(True)
+        raise AssertionError("no token: nothing should be loaded")
+
+    assert discord_bot.serve(load) == 4
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "DISCORD_TOKEN" in err and not loaded
+
+
+def test_rejected_token_exits_4_once_and_never_logs_it(
+    assistant: Assistant,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sentinel = "SENTINEL-TOKEN.do-not-log.3f9a"
+    logins: list[str] = []
+
+    async def rejecting_login(self: Any, token: str) -> Any:  # Discord's answer: 401
+        logins.append(token)
+        raise discord.LoginFailure("Improper token has been passed.")
+
+    monkeypatch.setattr(discord.http.HTTPClient, "static_login", rejecting_login)
+    monkeypatch.setenv("DISCORD_TOKEN", sentinel)
+    monkeypatch.delenv("DISCORD_GUILD_ID", raising=False)
+    caplog.set_level(logging.DEBUG)
+    assert discord_bot.serve(lambda: assistant) == 4
+    out, err = capsys.readouterr()
+    assert logins == [sentinel]  # one attempt, no crash loop
+    assert err.count("\n") == 1 and "rejected DISCORD_TOKEN" in err
+    assert sentinel not in out + err + caplog.text
