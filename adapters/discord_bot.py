@@ -19,11 +19,12 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 
 from adapters.limits import PerUserRateLimiter
-from adapters.render import pack, shorten
+from adapters.render import one_line, pack, shorten
 from assistant import Answer, Assistant, Citation
 from assistant.answers import MAX_QUESTION_CHARS, answering_clause
 from assistant.documents import Document
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 
 CONTENT_LIMIT = 2000  # Discord refuses longer message content, and discord.py does not check
 QUESTION_ECHO_CHARS = 200
-EXIT_CONFIG = 4  # the CLI's "a setting is missing or rejected"
+EXIT_ERROR, EXIT_CONFIG = 1, 4  # the CLI's exit codes
 SCOPES = ("bot", "applications.commands")
 PERMISSIONS = discord.Permissions(
     view_channel=True,
@@ -98,8 +99,7 @@ def _citation_blocks(question: str, citation: Citation, document: Document | Non
         return [block]
     # No choice but to cut this quote: cut it unbolded (no ** left open) at line or word
     # boundaries, keeping every piece a block quote.
-    room = CONTENT_LIMIT - len(attribution) - 1
-    width = room
+    width = room = CONTENT_LIMIT - len(attribution) - 1
     while True:
         pieces = [_blockquote(p) for p in pack([_escape(quote.strip())], width, separator="\n")]
         if all(len(p) <= room for p in pieces):
@@ -113,7 +113,7 @@ def render_payloads(answer: Answer, assistant: Assistant) -> list[dict[str, Any]
     """The messages the bot sends for `answer`, as Discord JSON: each under 2,000 characters,
     split only between quotes, mentions defanged and none allowed."""
     blocks = []
-    asked = " ".join(answer.question.split())
+    asked = one_line(answer.question)
     if asked:
         blocks.append(f"**Asked:** {_escape(shorten(asked, QUESTION_ECHO_CHARS))}")
     if answer.answered:
@@ -147,6 +147,8 @@ class PolicyBot(discord.Client):
         guild_id: int | None = None,
         announce: Callable[[str], None] | None = None,
     ) -> None:
+        # A text-only bot: the "voice will NOT be supported" warnings would only alarm operators.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         # Default intents carry no privileged ones; message content still arrives for
         # mentions and DMs, which is all this bot reads.
         super().__init__(
@@ -197,9 +199,8 @@ class PolicyBot(discord.Client):
         # Never answer a bot, ourselves included: two bots can talk forever.
         if message.author.bot or self.user is None:
             return
-        is_dm = message.guild is None
         # `mentions` holds users named explicitly; @everyone does not count as asking us.
-        if not is_dm and not any(user.id == self.user.id for user in message.mentions):
+        if message.guild and not any(user.id == self.user.id for user in message.mentions):
             return
         question = re.sub(rf"<@!?{self.user.id}>", " ", message.content)
         notice = self._rate_limit_notice(message.author.id)
@@ -208,8 +209,10 @@ class PolicyBot(discord.Client):
         else:
             async with message.channel.typing():
                 payloads = await self._answer_payloads(question)
+        # Reply to the question; should it be deleted meanwhile, answer in the channel anyway.
+        reference = message.to_reference(fail_if_not_exists=False)
         first, *rest = payloads
-        await message.reply(**_send_kwargs(first), mention_author=False)
+        await message.channel.send(**_send_kwargs(first), reference=reference)
         for payload in rest:
             await message.channel.send(**_send_kwargs(payload))
 
@@ -241,10 +244,6 @@ def create_bot(
     return PolicyBot(assistant, limiter or PerUserRateLimiter(), guild_id, announce)
 
 
-def _print_line(line: str) -> None:
-    print(line, flush=True)
-
-
 def _fail(message: str) -> int:
     print(f"policy-qa: {message}", file=sys.stderr)
     return EXIT_CONFIG
@@ -259,9 +258,8 @@ def serve(load: Callable[[], Assistant]) -> int:
     if guild_text and not guild_text.isdigit():
         return _fail("DISCORD_GUILD_ID must be a server ID (digits only).")
     assistant = load()  # once, before connecting: the first question must not wait for it
-    bot = create_bot(
-        assistant, guild_id=int(guild_text) if guild_text else None, announce=_print_line
-    )
+    guild_id = int(guild_text) if guild_text else None
+    bot = create_bot(assistant, guild_id=guild_id, announce=lambda line: print(line, flush=True))
 
     async def run() -> None:
         async with bot:
@@ -273,4 +271,10 @@ def serve(load: Callable[[], Assistant]) -> int:
     except discord.LoginFailure:
         # Exit, don't retry: 1,000 logins a day reset the token.
         return _fail("Discord rejected DISCORD_TOKEN; reset it in the Developer Portal (Bot tab).")
+    except (OSError, aiohttp.ClientError) as e:  # no network: not a bug, so no traceback
+        print(
+            f"policy-qa: cannot reach Discord ({type(e).__name__}); check the network.",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     return 0

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import discord
 import pytest
 import simcord
@@ -266,7 +267,9 @@ async def test_everyone_in_a_question_never_pings(assistant: Assistant) -> None:
         await world.alice.send(world.channel, question)
         (reply,) = world.bot_messages()
     (body,) = world.posted("messages")
-    assert body["allowed_mentions"] == {"parse": [], "replied_user": False}
+    mentions = body["allowed_mentions"]
+    assert mentions["parse"] == [] and not mentions.get("replied_user")
+    assert not mentions.get("users") and not mentions.get("roles")
     assert_no_live_mentions(body["content"])
     assert f"@{ZWSP}everyone @{ZWSP}here <@{ZWSP}{world.bob.id}>" in body["content"]
     assert not reply.mention_everyone and reply.mentions == []
@@ -395,3 +398,23 @@ def test_rejected_token_exits_4_once_and_never_logs_it(
     assert logins == [sentinel]  # one attempt, no crash loop
     assert err.count("\n") == 1 and "rejected DISCORD_TOKEN" in err
     assert sentinel not in out + err + caplog.text
+
+
+def test_unreachable_discord_is_one_line_not_a_traceback(
+    assistant: Assistant, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def offline_login(self: Any, token: str) -> Any:
+        raise aiohttp.ClientConnectionError("Cannot connect to host discord.com:443")
+
+    monkeypatch.setattr(discord.http.HTTPClient, "static_login", offline_login)
+    monkeypatch.setenv("DISCORD_TOKEN", "SENTINEL-TOKEN.offline")
+    monkeypatch.delenv("DISCORD_GUILD_ID", raising=False)
+    assert discord_bot.serve(lambda: assistant) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot reach Discord" in err and "SENTINEL" not in err
+
+
+def test_bad_guild_id_exits_4(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "SENTINEL-TOKEN")
+    monkeypatch.setenv("DISCORD_GUILD_ID", "my-server")
+    assert discord_bot.serve(lambda: pytest.fail("loaded before checking settings")) == 4
