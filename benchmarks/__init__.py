@@ -1,0 +1,1 @@
+"""Benchmarks of policy-qa against the simple alternative: `python -m benchmarks`."""

@@ -1,0 +1,112 @@
+"""`python -m benchmarks`: policy-qa against the simple alternative, as ratios from one run.
+
+Sizes above 10,000 passages are opt-in (`--sizes 1000,10000,100000`); their warm caches are
+prepared once into benchmarks/data/ and reused by later runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+
+from benchmarks import coldstart, indexing, report, serving
+from benchmarks.prepare import Prepared, prepare
+
+FIGURES = ("latency", "memory", "indexing", "reindex", "coldstart", "slack")
+DEFAULT = ("latency", "memory", "indexing", "reindex", "coldstart")  # slack: opt-in, see --only
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes and few repeats: a smoke run"
+    )
+    parser.add_argument(
+        "--sizes", help="corpus sizes in passages, comma-separated (default 1000,10000)"
+    )
+    parser.add_argument(
+        "--only", help=f"comma-separated subset of {','.join(FIGURES)} (default: all but slack)"
+    )
+    parser.add_argument(
+        "--questions", type=int, help="questions per latency measurement (default 200)"
+    )
+    parser.add_argument(
+        "--sample", type=int, help="passages for indexing throughput (default 2000)"
+    )
+    return parser
+
+
+def main() -> int:
+    args = _parser().parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    sizes = [int(s) for s in (args.sizes or ("1000" if args.quick else "1000,10000")).split(",")]
+    only = args.only.split(",") if args.only else list(DEFAULT)
+    if unknown := set(only) - set(FIGURES):
+        _parser().error(f"unknown figures: {', '.join(sorted(unknown))}")
+    questions = args.questions or (40 if args.quick else 200)
+    sample = args.sample or (400 if args.quick else 2000)
+    runs = 3 if args.quick else 7
+
+    facts = report.machine()
+    print(
+        f"policy-qa benchmarks · {facts['nproc']} CPUs ({facts['cpu']}) · load average "
+        f"{facts['load_average'][0]:.1f} · commit {facts['commit']}"
+        f"{' + uncommitted core changes' if facts['dirty_core'] else ''}",
+        flush=True,
+    )
+    prepared: list[Prepared] = []
+    if {"latency", "memory", "coldstart", "reindex"} & set(only):
+        for size in sizes:
+            start = time.perf_counter()
+            prepared.append(prepare(size))
+            print(
+                f"prepared {size:,} passages in {time.perf_counter() - start:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+    smallest = min(prepared, key=lambda p: p.passages) if prepared else prepare(1000)
+    steps: dict[str, Callable[[], report.Section]] = {
+        "latency": lambda: serving.latency(prepared, questions),
+        "memory": lambda: serving.memory(prepared),
+        "indexing": lambda: indexing.throughput(sample, 1 if args.quick else 2),
+        "reindex": lambda: indexing.reindex(smallest.corpus),
+        "coldstart": lambda: coldstart.cold_start(prepared, runs),
+        "slack": lambda: _slack(args.quick),
+    }
+    sections = []
+    for name in FIGURES:
+        if name in only:
+            start = time.perf_counter()
+            sections.append(steps[name]())
+            print(
+                f"measured {name} in {time.perf_counter() - start:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+    print()
+    print(report.render(sections))
+    facts["load_average_after"] = os.getloadavg()
+    path = report.save(sections, vars(args) | {"sizes": sizes, "only": only}, facts)
+    print(f"\nload average at the end {facts['load_average_after'][0]:.1f}; results: {path}")
+    return 0 if all(r.met is not False for s in sections for r in s.rows) else 1
+
+
+def _slack(quick: bool) -> report.Section:
+    from benchmarks import slack_load
+
+    return slack_load.measure(quick)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

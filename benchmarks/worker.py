@@ -1,0 +1,87 @@
+"""Serving processes for the warm measurements; each prints one JSON object.
+
+`python -m benchmarks.worker latency KNOWLEDGE CACHE BASELINE.npz` loads both systems and asks
+each question of both, in alternating order, so load spikes from other processes hit both alike.
+`python -m benchmarks.worker memory ours|baseline ...` loads one system alone, answers a few
+questions and reports its peak resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks.corpora import questions
+
+Answer = Callable[[str], object]
+
+
+def _ours(knowledge: Path, cache: Path) -> Answer:
+    from assistant import Assistant
+
+    return Assistant.load(knowledge, cache_dir=cache).answer
+
+
+def _baseline(data: Path) -> Answer:
+    from benchmarks.baseline import SimpleSearch
+
+    return SimpleSearch.load(data).answer
+
+
+def _timed(answer: Answer, question: str) -> float:
+    start = time.perf_counter()
+    answer(question)
+    return (time.perf_counter() - start) * 1000
+
+
+def latency(
+    systems: dict[str, Answer], count: int, budget: float, warmup: int = 5
+) -> dict[str, list[float]]:
+    asked = questions()
+    for question in asked[:warmup]:
+        for answer in systems.values():
+            answer(question)
+    times: dict[str, list[float]] = {name: [] for name in systems}
+    began = time.perf_counter()
+    for turn, question in enumerate(asked[warmup : warmup + count]):
+        names = list(systems) if turn % 2 == 0 else list(reversed(systems))
+        for name in names:
+            times[name].append(_timed(systems[name], question))
+        if time.perf_counter() - began > budget and turn >= 30:
+            break
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["latency", "memory"])
+    parser.add_argument("system", choices=["both", "ours", "baseline"])
+    parser.add_argument("knowledge", type=Path)
+    parser.add_argument("cache", type=Path)
+    parser.add_argument("baseline", type=Path)
+    parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--budget", type=float, default=90.0, help="seconds; stop early after it")
+    args = parser.parse_args()
+
+    loaders = {
+        "ours": lambda: _ours(args.knowledge, args.cache),
+        "baseline": lambda: _baseline(args.baseline),
+    }
+    names = list(loaders) if args.system == "both" else [args.system]
+    systems, load_s = {}, {}
+    for name in names:
+        start = time.perf_counter()
+        systems[name] = loaders[name]()
+        load_s[name] = time.perf_counter() - start
+    count = args.questions if args.mode == "latency" else 20
+    times = latency(systems, count, args.budget)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(json.dumps({"load_s": load_s, "latencies_ms": times, "peak_rss_mb": peak_mb}))
+
+
+if __name__ == "__main__":
+    main()
