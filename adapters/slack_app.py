@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
@@ -58,6 +59,8 @@ def _quiet_slack_loggers() -> logging.Logger:
 class _WithholdBodies(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
+        if "`token` will be unused" in message:
+            return False  # the token is in the client we pass on purpose; the env var is not lost
         if "body" in message or "Unhandled request" in message or "{" in message:
             record.msg, record.args = (
                 message.split("(", 1)[0].strip() + " (request body withheld)",
@@ -249,7 +252,10 @@ async def _serve(load: Callable[[], Assistant], socket_mode: bool) -> int:
     app = create_app(future, client, signing_secret=secret)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        try:
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not the main thread, or Windows: Ctrl-C still ends the process
     if socket_mode:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -269,9 +275,17 @@ async def _serve(load: Callable[[], Assistant], socket_mode: bool) -> int:
         if socket_mode:
             await started.connect_async()
     except SlackApiError as e:
+        # exit rather than crash-loop on a revoked or mistyped token
         print(f"policy-qa: Slack rejected the token ({e.response.get('error')})", file=sys.stderr)
         await _stop(started)
         return EXIT_CONFIG
+    except (TimeoutError, aiohttp.ClientError, OSError) as e:
+        if socket_mode:
+            print(f"policy-qa: cannot reach Slack ({type(e).__name__})", file=sys.stderr)
+            await _stop(started)
+            return EXIT_ERROR
+        # HTTP mode: Bolt checks the token again on the first request; keep /healthz up
+        log.warning("Cannot reach Slack to check the token (%s); serving anyway", type(e).__name__)
     print(f"policy-qa: Slack app running on {where}; loading the documents…", file=sys.stderr)
     loaded: asyncio.Future[Any] = asyncio.wrap_future(future)
     stopped: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())

@@ -1,0 +1,591 @@
+"""The Slack app end to end: signed HTTP requests in, a fake Slack Web API and response_url out."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+from aiohttp import web
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters import slack_app
+from adapters.limits import PerUserRateLimiter
+from adapters.slack_app import SORRY, create_app, create_web_app
+from adapters.slack_render import (
+    MAX_BLOCKS,
+    NOT_COVERED,
+    SECTION_LIMIT,
+    escape,
+    quote_sections,
+    render_payloads,
+)
+from assistant import Answer, Assistant, Citation
+
+SECRET = "signing-secret-SENTINEL-5ec7e7"
+TOKEN = "xoxb-SENTINEL-T0KEN-0000"
+TEXT_SENTINEL = "zebracornflakes"  # user text that must never reach the logs
+QUESTION = "Why was Kaspersky banned?"
+QUIET_SECONDS = 1.5  # how long "no further reply" is watched for
+# Slack refused messages near 13k characters (msg_blocks_too_long): the margin we promise.
+MESSAGE_CEILING = 12_000
+session_loop = pytest.mark.asyncio(loop_scope="session")
+
+
+class FakeSlack:
+    """A local Slack Web API (/api/<method>) and response_url (/response/<n>), recording bodies."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any], float]] = []
+        self.rate_limit_next = 0  # answer this many chat.postMessage calls with 429
+        self.auth_error: str | None = None  # auth.test's error, as for a revoked token
+        self.runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.add_routes(
+            [web.post("/api/{method}", self.api), web.post("/response/{n}", self.response)]
+        )
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+
+    async def _body(self, request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            return dict(await request.json())
+        return dict(await request.post())
+
+    async def api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        self.calls.append((method, await self._body(request), time.monotonic()))
+        if method == "chat.postMessage" and self.rate_limit_next > 0:
+            self.rate_limit_next -= 1
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+            )
+        if method == "auth.test" and self.auth_error:
+            return web.json_response({"ok": False, "error": self.auth_error})
+        if method == "auth.test":
+            return web.json_response(
+                {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "qa"}
+            )
+        return web.json_response({"ok": True, "ts": f"{time.time():.6f}", "channel": "C1"})
+
+    async def response(self, request: web.Request) -> web.StreamResponse:
+        self.calls.append(("response_url", await self._body(request), time.monotonic()))
+        return web.Response(text="ok")
+
+    def posted(self, method: str = "chat.postMessage") -> list[dict[str, Any]]:
+        return [body for name, body, _ in self.calls if name == method]
+
+    async def wait_for(
+        self, method: str, count: int = 1, timeout: float = 60.0
+    ) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while len(self.posted(method)) < count:
+            assert time.monotonic() < deadline, f"no {method} within {timeout} s: {self.calls}"
+            await asyncio.sleep(0.02)
+        return self.posted(method)
+
+
+class Running:
+    """The app under test, served on loopback exactly as `serve()` serves it."""
+
+    def __init__(self, url: str, session: aiohttp.ClientSession) -> None:
+        self.url, self.session = url, session
+
+    async def send(
+        self, body: str, content_type: str, timestamp: str | None = None, secret: str = SECRET
+    ) -> tuple[int, float]:
+        timestamp = timestamp if timestamp is not None else str(int(time.time()))
+        signature = (
+            "v0="
+            + hmac.new(
+                secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256
+            ).hexdigest()
+        )
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": signature,
+        }
+        started = time.monotonic()
+        async with self.session.post(
+            f"{self.url}/slack/events", data=body.encode(), headers=headers
+        ) as resp:
+            await resp.read()
+            return resp.status, time.monotonic() - started
+
+    async def command(
+        self, text: str, response_url: str, user: str = "U1", **kwargs: Any
+    ) -> tuple[int, float]:
+        form = {"command": "/ask", "text": text, "user_id": user, "channel_id": "C1",
+                "team_id": "T1", "response_url": response_url, "trigger_id": "1.2.3"}  # fmt: skip
+        return await self.send(urlencode(form), "application/x-www-form-urlencoded", **kwargs)
+
+    async def event(
+        self, event: dict[str, Any], event_id: str = "Ev1", **kwargs: Any
+    ) -> tuple[int, float]:
+        authorizations = [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}]
+        body = {"team_id": "T1", "api_app_id": "A1", "type": "event_callback", "event": event,
+                "event_id": event_id, "event_time": int(time.time()),
+                "authorizations": authorizations}  # fmt: skip
+        return await self.send(json.dumps(body), "application/json", **kwargs)
+
+    async def health(self) -> dict[str, Any]:
+        async with self.session.get(f"{self.url}/healthz") as resp:
+            assert resp.status == 200
+            return dict(await resp.json())
+
+
+def dm(text: str, ts: str = "1700000000.000100", **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "channel_type": "im",
+        "channel": "D1",
+        "user": "U1",
+        "text": text,
+        "ts": ts,
+        **extra,
+    }
+
+
+def mention(text: str, ts: str = "1700000000.000200", **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "app_mention",
+        "channel": "C1",
+        "user": "U1",
+        "text": f"<@UBOT> {text}",
+        "ts": ts,
+        **extra,
+    }
+
+
+class SlowAssistant:
+    """The real core, 5 s slower: what a busy CPU looks like to the adapter."""
+
+    def __init__(self, inner: Assistant, delay: float = 5.0) -> None:
+        self.inner, self.delay = inner, delay
+
+    def answer(self, question: str) -> Answer:
+        time.sleep(self.delay)
+        return self.inner.answer(question)
+
+    def document(self, path: str) -> Any:
+        return self.inner.document(path)
+
+
+class BrokenAssistant(SlowAssistant):
+    def answer(self, question: str) -> Answer:
+        raise RuntimeError("index file vanished")
+
+
+class FixedAnswer(SlowAssistant):
+    def __init__(self, inner: Assistant, answer: Answer) -> None:
+        super().__init__(inner, 0.0)
+        self.fixed = answer
+
+    def answer(self, question: str) -> Answer:
+        return self.fixed
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack()
+    await fake.start()
+    yield fake
+    assert fake.runner is not None
+    await fake.runner.cleanup()
+
+
+@pytest.fixture
+async def serve_app(slack: FakeSlack) -> AsyncIterator[Callable[..., Any]]:
+    runners: list[web.AppRunner] = []
+    session = aiohttp.ClientSession()
+
+    async def start(source: Any, limiter: PerUserRateLimiter | None = None) -> Running:
+        client = AsyncWebClient(token=TOKEN, base_url=f"{slack.url}/api/")
+        app = create_app(source, client, signing_secret=SECRET, rate_limiter=limiter)
+        runner = web.AppRunner(create_web_app(app, source, SECRET), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        return Running(f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}", session)  # type: ignore[union-attr]
+
+    yield start
+    await asyncio.sleep(0.1)  # let background listeners finish before their loop goes on
+    await session.close()
+    for runner in runners:
+        await runner.cleanup()
+
+
+def texts(body: dict[str, Any]) -> str:
+    return json.dumps(body, ensure_ascii=False)
+
+
+def assert_within_limits(payload: dict[str, Any]) -> None:
+    assert len(payload["blocks"]) <= MAX_BLOCKS
+    assert len(json.dumps(payload, ensure_ascii=False)) <= MESSAGE_CEILING
+    assert len(payload["text"]) <= 4_000  # Slack truncates at 40,000; ours stays far under
+    for block in payload["blocks"]:
+        if block["type"] == "section":
+            assert len(block["text"]["text"]) <= SECTION_LIMIT
+
+
+@session_loop
+async def test_slash_command_is_acked_then_answered_through_response_url(
+    serve_app, slack, assistant
+):
+    app = await serve_app(assistant)
+    status, latency = await app.command(QUESTION, f"{slack.url}/response/1")
+    assert status == 200 and latency < 3.0
+    [reply] = await slack.wait_for("response_url")
+    assert reply["response_type"] == "in_channel"
+    assert "Kaspersky" in texts(reply) and any(b["type"] == "section" for b in reply["blocks"])
+    assert slack.posted() == []  # the slash command answers through response_url only
+
+
+@session_loop
+async def test_private_flag_answers_ephemerally(serve_app, slack, assistant):
+    app = await serve_app(assistant)
+    await app.command(f"private {QUESTION}", f"{slack.url}/response/1")
+    [reply] = await slack.wait_for("response_url")
+    assert reply["response_type"] == "ephemeral"
+    assert "Question: Why was Kaspersky banned?" in texts(reply)
+
+
+@session_loop
+async def test_mention_is_answered_in_its_thread(serve_app, slack, assistant):
+    app = await serve_app(assistant)
+    status, _ = await app.event(mention(QUESTION))
+    assert status == 200
+    [post] = await slack.wait_for("chat.postMessage")
+    assert post["channel"] == "C1" and post["thread_ts"] == "1700000000.000200"
+    assert "&lt;@UBOT&gt;" not in texts(post)  # the bot's own mention is not part of the question
+
+
+@session_loop
+async def test_dm_is_answered_in_the_dm(serve_app, slack, assistant):
+    app = await serve_app(assistant)
+    await app.event(dm(QUESTION))
+    [post] = await slack.wait_for("chat.postMessage")
+    assert post["channel"] == "D1" and "thread_ts" not in post
+    assert post["blocks"] == render_payloads(assistant.answer(QUESTION), assistant)[0]["blocks"]
+
+
+@session_loop
+async def test_same_event_delivered_three_times_is_answered_once(serve_app, slack, assistant):
+    app = await serve_app(assistant)
+    for _ in range(3):
+        assert (await app.event(dm(QUESTION), event_id="EvSame"))[0] == 200
+    await slack.wait_for("chat.postMessage")
+    await asyncio.sleep(QUIET_SECONDS)
+    assert len(slack.posted()) == 1
+
+
+@session_loop
+async def test_mention_and_message_for_one_post_are_answered_once(serve_app, slack, assistant):
+    app = await serve_app(assistant)
+    ts = "1700000000.000300"
+    await app.event(mention(QUESTION, ts=ts, channel="D1", channel_type="im"), event_id="EvA")
+    await app.event(dm(f"<@UBOT> {QUESTION}", ts=ts), event_id="EvB")
+    await slack.wait_for("chat.postMessage")
+    await asyncio.sleep(QUIET_SECONDS)
+    assert len(slack.posted()) == 1
+
+
+@session_loop
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"bot_id": "B999", "subtype": "bot_message"},
+        {"bot_id": "B999"},
+        {"bot_profile": {"id": "B999"}},
+        {"user": "UBOT", "bot_id": "BBOT"},  # ourselves
+        {"subtype": "message_changed"},
+        {"subtype": "channel_join"},
+        {"edited": {"user": "U1", "ts": "1700000001.0"}},
+    ],
+)
+async def test_bot_messages_edits_and_joins_are_ignored(serve_app, slack, assistant, extra):
+    app = await serve_app(assistant)
+    assert (await app.event(dm(QUESTION, **extra)))[0] == 200
+    assert (await app.event(mention(QUESTION, **extra), event_id="Ev2"))[0] == 200
+    await asyncio.sleep(QUIET_SECONDS)
+    assert slack.posted() == [] and slack.posted("chat.postEphemeral") == []
+
+
+@session_loop
+@pytest.mark.parametrize(
+    "how",
+    [
+        {"secret": "wrong-secret"},
+        {"timestamp": str(int(time.time()) - 301)},  # stale, although correctly signed
+        {"timestamp": "not-a-number"},
+        {"timestamp": ""},
+    ],
+)
+async def test_unsigned_stale_or_malformed_requests_get_401(serve_app, slack, assistant, how):
+    app = await serve_app(assistant)
+    assert (await app.event(dm(QUESTION), **how))[0] == 401
+    assert (await app.command(QUESTION, f"{slack.url}/response/1", **how))[0] == 401
+    await asyncio.sleep(0.5)
+    assert slack.calls == []
+
+
+@session_loop
+async def test_missing_signature_headers_get_401(serve_app, slack, assistant):
+    app = await serve_app(assistant)
+    async with app.session.post(
+        f"{app.url}/slack/events", data=b'{"type":"event_callback"}'
+    ) as resp:
+        assert resp.status == 401
+
+
+@session_loop
+async def test_channel_mention_in_a_question_is_posted_defanged(serve_app, slack, assistant):
+    app = await serve_app(assistant)
+    await app.event(dm(f"<!channel> <!here> <@U0LEADER> <!subteam^S123> @everyone {QUESTION}"))
+    [post] = await slack.wait_for("chat.postMessage")
+    body = texts(post)
+    assert "<!" not in body and "<@" not in body and "@everyone" not in body
+    assert "&lt;!channel&gt;" in body and "&lt;@U0LEADER&gt;" in body and "@\u200beveryone" in body
+
+
+@pytest.fixture(scope="session")
+def mischievous(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Assistant:
+    """A knowledge folder whose only document pings everyone if posted raw."""
+    folder = tmp_path_factory.mktemp("mischief")
+    (folder / "office.md").write_text(
+        "---\ntitle: Office hours <!here> & rules\nurl: https://example.com/a?b=1&c=<2>|x\n---\n"
+        "The office closes at six in the evening on Fridays. <!channel> please remember that "
+        "@everyone must badge out before leaving, and <@U0BOSS> approves any late stays.\n",
+        encoding="utf-8",
+    )
+    return Assistant.load(folder, cache_dir=cache_dir)
+
+
+@session_loop
+async def test_mentions_inside_a_document_are_posted_defanged(serve_app, slack, mischievous):
+    app = await serve_app(mischievous)
+    await app.event(dm("When does the office close on Fridays?"))
+    [post] = await slack.wait_for("chat.postMessage")
+    body = texts(post)
+    assert "closes at six" in body, "the question should be answered from the document"
+    assert "<!" not in body and "<@" not in body and "@everyone" not in body
+    assert "&lt;!channel&gt;" in body and "&lt;@U0BOSS&gt;" in body and "@\u200beveryone" in body
+    assert (
+        "<https://example.com/a?b=1&amp;c=%3C2%3E%7Cx|Office hours &lt;!here&gt; &amp; rules>"
+        in body
+    )
+
+
+@session_loop
+async def test_slow_core_is_still_acked_within_3_seconds(serve_app, slack, assistant):
+    app = await serve_app(SlowAssistant(assistant, delay=5.0))
+    status, command_latency = await app.command(QUESTION, f"{slack.url}/response/1")
+    _, event_latency = await app.event(dm(QUESTION))
+    assert status == 200 and command_latency < 3.0 and event_latency < 3.0
+    started = time.monotonic()
+    await slack.wait_for("response_url")
+    await slack.wait_for("chat.postMessage")
+    answered_after = time.monotonic() - started
+    print(f"ack latency with a 5 s core: /ask {command_latency * 1000:.0f} ms, "
+          f"event {event_latency * 1000:.0f} ms; answers after {answered_after:.1f} s")  # fmt: skip
+
+
+@session_loop
+async def test_still_loading_model_acks_and_answers_once_loaded(serve_app, slack, assistant):
+    loading: concurrent.futures.Future[Assistant] = concurrent.futures.Future()
+    app = await serve_app(loading)
+    assert await app.health() == {"model_loaded": False}
+    status, latency = await app.command(QUESTION, f"{slack.url}/response/1")
+    assert status == 200 and latency < 3.0
+    await asyncio.sleep(0.5)
+    assert slack.posted("response_url") == []
+    loading.set_result(assistant)
+    await slack.wait_for("response_url")
+    assert await app.health() == {"model_loaded": True}
+
+
+def long_answer(assistant: Assistant, sizes: list[int]) -> Answer:
+    path = str(assistant.documents[0].path)
+    quotes = [
+        " ".join(f"lorem{i}x{n}" for n in range(size // 10))[:size] for i, size in enumerate(sizes)
+    ]
+    citations = tuple(
+        Citation(q, path, 0, len(q), assistant.documents[0].source, f"paragraph {i}", None, 0.9)
+        for i, q in enumerate(quotes, 1)
+    )
+    return Answer("Tell me everything", True, "…", citations)
+
+
+def sections_of(payload: dict[str, Any]) -> list[str]:
+    return [b["text"]["text"] for b in payload["blocks"] if b["type"] == "section"]
+
+
+@pytest.mark.parametrize(("quote_chars", "sections"), [(2_998, 1), (2_999, 2)])
+def test_section_boundary_3000_and_3001(quote_chars: int, sections: int) -> None:
+    rendered = quote_sections("y" * quote_chars)  # "> " + quote: 3,000 and 3,001 characters
+    assert len(rendered) == sections and all(len(s) <= SECTION_LIMIT for s in rendered)
+    assert "".join(line[2:] for s in rendered for line in s.split("\n")) == "y" * quote_chars
+
+
+def test_long_answer_is_split_at_quote_boundaries_within_limits(assistant: Assistant) -> None:
+    answer = long_answer(assistant, [2_500, 2_990, 2_995, 6_000])
+    payloads = render_payloads(answer, assistant)
+    assert len(payloads) > 1
+    for payload in payloads:
+        assert_within_limits(payload)
+    for citation in answer.citations:
+        holders = [p for p in payloads if f"lorem{answer.citations.index(citation)}x1 " in texts(p)]
+        [holder] = holders  # one quote, one message: never split across messages
+        pieces = [line[2:] for s in sections_of(holder) for line in s.split("\n")]
+        assert escape(citation.quote) in "".join(pieces)
+
+
+def test_unanswered_question_says_the_documents_do_not_cover_it(assistant: Assistant) -> None:
+    [payload] = render_payloads(
+        assistant.answer("What is the boiling point of mercury on Mars?"), assistant
+    )
+    assert sections_of(payload)[0].startswith(NOT_COVERED)
+
+
+@session_loop
+async def test_long_answer_is_posted_in_order_within_limits(serve_app, slack, assistant):
+    answer = long_answer(assistant, [2_900, 2_900, 2_900, 2_900, 2_900])
+    app = await serve_app(FixedAnswer(assistant, answer))
+    await app.event(dm("Tell me everything"))
+    expected = render_payloads(answer, assistant)
+    posts = await slack.wait_for("chat.postMessage", count=len(expected))
+    assert [p["blocks"] for p in posts] == [p["blocks"] for p in expected]
+    for post in posts:
+        assert_within_limits(post)
+
+
+@session_loop
+async def test_429_from_slack_is_retried_after_retry_after(serve_app, slack, assistant):
+    slack.rate_limit_next = 1
+    app = await serve_app(assistant)
+    await app.event(dm(QUESTION))
+    await slack.wait_for("chat.postMessage", count=2)
+    times = [t for name, _, t in slack.calls if name == "chat.postMessage"]
+    assert times[1] - times[0] >= 0.9  # Retry-After: 1
+    await asyncio.sleep(QUIET_SECONDS)
+    assert len(slack.posted()) == 2 and slack.rate_limit_next == 0
+
+
+@session_loop
+async def test_rate_limited_user_gets_a_short_kind_reply(serve_app, slack, assistant):
+    app = await serve_app(assistant, limiter=PerUserRateLimiter(burst=1, per_seconds=60))
+    await app.event(mention(QUESTION), event_id="Ev1")
+    await slack.wait_for("chat.postMessage")
+    await app.event(mention(QUESTION, ts="1700000000.000999"), event_id="Ev2")
+    [notice] = await slack.wait_for("chat.postEphemeral")
+    assert notice["user"] == "U1" and "try again in" in notice["text"]
+    assert len(slack.posted()) == 1
+
+
+@session_loop
+async def test_internal_error_gives_a_kind_reply_and_logs_the_traceback(
+    serve_app, slack, assistant, caplog
+):
+    caplog.set_level(logging.INFO)
+    app = await serve_app(BrokenAssistant(assistant))
+    await app.event(dm(QUESTION))
+    [post] = await slack.wait_for("chat.postMessage")
+    assert post["text"] == SORRY and "index file vanished" not in texts(post)
+    await app.command(QUESTION, f"{slack.url}/response/1")
+    [reply] = await slack.wait_for("response_url")  # "Looking…" went back as the ack itself
+    assert reply["text"] == SORRY and reply["response_type"] == "ephemeral"
+    [failure, *_] = [r for r in caplog.records if r.name == "adapters.slack_app" and r.exc_info]
+    assert failure.levelno == logging.ERROR and "index file vanished" in caplog.text
+    assert "Traceback" in caplog.text and "Traceback" not in texts(post)
+
+
+@session_loop
+async def test_tokens_and_user_text_never_reach_logs_at_info(serve_app, slack, assistant, caplog):
+    caplog.set_level(logging.DEBUG)  # as if run with -vv: the bolt loggers copy the root level
+    app = await serve_app(assistant)
+    question = f"{TEXT_SENTINEL} why was Kaspersky banned?"
+    await app.event(dm(question), secret="wrong")
+    await app.event(dm(question))
+    await app.event(mention(question), event_id="Ev2")
+    await app.command(question, f"{slack.url}/response/1")
+    channel_message = {"type": "message", "channel_type": "channel", "channel": "C9",
+                       "text": TEXT_SENTINEL, "user": "U1", "ts": "1.2"}  # fmt: skip
+    await app.event(channel_message, event_id="Ev3")
+    await slack.wait_for("chat.postMessage", count=2)
+    await slack.wait_for("response_url")
+    # Bolt's own check logs the raw body of a request it rejects, at INFO.
+    bolt_app = create_app(
+        assistant, AsyncWebClient(token=TOKEN, base_url=f"{slack.url}/api/"), signing_secret=SECRET
+    )
+    rejected = await bolt_app.async_dispatch(
+        AsyncBoltRequest(
+            body=json.dumps({"event": {"text": TEXT_SENTINEL}}),
+            headers={"x-slack-signature": "v0=00"},
+        )
+    )
+    assert rejected.status == 401
+    assert TEXT_SENTINEL in texts(slack.posted()[0])  # the text did flow through the app
+    shown = [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert shown, "expected some logging to check"
+    for record in shown:
+        message = record.getMessage() + (str(record.exc_info) if record.exc_info else "")
+        for secret in (TEXT_SENTINEL, TOKEN, SECRET):
+            assert secret not in message, f"{secret!r} logged by {record.name}: {message}"
+
+
+@pytest.fixture
+def slack_env(monkeypatch: pytest.MonkeyPatch, slack: FakeSlack) -> pytest.MonkeyPatch:
+    """`serve()`'s environment, its Web API client pointed at the fake Slack."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
+    monkeypatch.setenv("PORT", "0")
+    monkeypatch.setattr(
+        slack_app, "AsyncWebClient", partial(AsyncWebClient, base_url=f"{slack.url}/api/")
+    )
+    return monkeypatch
+
+
+@session_loop
+@pytest.mark.parametrize("missing", ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"])
+async def test_serve_without_a_setting_says_so_in_one_line(slack_env, assistant, capsys, missing):
+    slack_env.delenv(missing)
+    assert slack_app.serve(lambda: assistant) == 4
+    err = capsys.readouterr().err
+    assert missing in err and err.count("\n") == 1
+
+
+@session_loop
+async def test_serve_with_a_rejected_token_exits_with_one_line(slack_env, slack, assistant, capsys):
+    slack.auth_error = "invalid_auth"
+    assert await asyncio.to_thread(slack_app.serve, lambda: assistant) == 4
+    err = capsys.readouterr().err
+    assert "rejected the token (invalid_auth)" in err and err.count("\n") == 1 and TOKEN not in err
+
+
+@session_loop
+async def test_serve_exits_when_the_documents_cannot_be_loaded(slack_env, tmp_path, capsys):
+    def load() -> Assistant:
+        return Assistant.load(tmp_path / "nowhere")
+
+    assert await asyncio.to_thread(slack_app.serve, load) == 3
+    assert "nowhere" in capsys.readouterr().err
