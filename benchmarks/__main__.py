@@ -7,11 +7,15 @@ prepared once into benchmarks/data/ and reused by later runs.
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import os
+import subprocess
 import sys
+import tarfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from benchmarks import coldstart, indexing, report, serving
 from benchmarks.prepare import Prepared, prepare
@@ -41,11 +45,40 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--sample", type=int, help="passages for indexing throughput (default 2000)"
     )
+    parser.add_argument(
+        "--ref", help="measure the core and adapters at this git revision, not the working tree"
+    )
     return parser
+
+
+def _measure_at(ref: str) -> None:
+    """Re-run these benchmarks on `ref`'s assistant/ and adapters/, exported beside the data, so
+    a half-edited working tree of another developer neither breaks nor blurs the figures."""
+    root = Path(__file__).resolve().parent.parent
+    git = ["git", "-C", str(root)]
+    rev = subprocess.run([*git, "rev-parse", "--short", ref], capture_output=True, text=True)
+    if rev.returncode != 0:
+        sys.exit(f"python -m benchmarks: unknown git revision {ref!r}")
+    target = root / "benchmarks" / "data" / "snapshots" / rev.stdout.strip()
+    if not (target / "assistant").exists():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            [*git, "archive", rev.stdout.strip(), "assistant", "adapters"],
+            capture_output=True,
+            check=True,
+        ).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(target, filter="data")
+        (target / "benchmarks").symlink_to(root / "benchmarks")
+    env = os.environ | {"PYTHONPATH": str(target), "POLICY_QA_BENCH_REF": rev.stdout.strip()}
+    os.chdir(target)
+    os.execve(sys.executable, [sys.executable, "-m", "benchmarks", *sys.argv[1:]], env)
 
 
 def main() -> int:
     args = _parser().parse_args()
+    if args.ref and not os.environ.get("POLICY_QA_BENCH_REF"):
+        _measure_at(args.ref)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -62,7 +95,7 @@ def main() -> int:
     print(
         f"policy-qa benchmarks · {facts['nproc']} CPUs ({facts['cpu']}) · load average "
         f"{facts['load_average'][0]:.1f} · commit {facts['commit']}"
-        f"{' + uncommitted core changes' if facts['dirty_core'] else ''}",
+        f"{_measured(facts)}",
         flush=True,
     )
     prepared: list[Prepared] = []
@@ -100,6 +133,13 @@ def main() -> int:
     path = report.save(sections, vars(args) | {"sizes": sizes, "only": only}, facts)
     print(f"\nload average at the end {facts['load_average_after'][0]:.1f}; results: {path}")
     return 0 if all(r.met is not False for s in sections for r in s.rows) else 1
+
+
+def _measured(facts: dict[str, object]) -> str:
+    if ref := os.environ.get("POLICY_QA_BENCH_REF"):
+        facts["core_ref"] = ref
+        return f" · core and adapters at {ref}"
+    return " + uncommitted core changes" if facts["dirty_core"] else ""
 
 
 def _slack(quick: bool) -> report.Section:

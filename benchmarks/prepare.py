@@ -11,13 +11,24 @@ from pathlib import Path
 
 import numpy as np
 
+import assistant
 from assistant import Assistant
 from assistant.embedding import OnnxEmbedder, Vectors
 from benchmarks import baseline, corpora
 from benchmarks.vectors import StoredEmbedder, StoredVectors
 
-CACHE = corpora.DATA / "cache"  # what $POLICY_QA_CACHE points to in the warm measurements
 VECTORS = corpora.DATA / "vectors"
+CORE = Path(assistant.__file__).parent  # the core being measured (see --ref)
+
+
+def _digest(*paths: Path) -> str:
+    return hashlib.sha1(b"".join(p.read_bytes() for p in paths)).hexdigest()[:10]
+
+
+# One cache directory per version of the core's code: a cache written by other splitting or
+# tokenizing code is never reused, even when the core forgot to bump its PIPELINE_VERSION.
+CACHE = corpora.DATA / "cache" / _digest(*sorted(CORE.glob("*.py")), *sorted(CORE.glob("*.json")))
+ONNX_VECTORS = VECTORS / f"onnx-{_digest(CORE / 'embedding.py')}.npz"
 
 
 @dataclass(frozen=True)
@@ -48,7 +59,7 @@ def _st_encode(texts: Sequence[str]) -> Vectors:
 
 def prepare(passages: int) -> Prepared:
     folder = corpora.corpus(passages)
-    ours = StoredEmbedder(OnnxEmbedder.model_id, StoredVectors(VECTORS / "onnx.npz", _onnx_encode))
+    ours = StoredEmbedder(OnnxEmbedder.model_id, StoredVectors(ONNX_VECTORS, _onnx_encode))
     index = Assistant.load(folder, embedder=ours, cache_dir=CACHE).index
     texts = [index.text(i) for i in range(len(index))]
     digest = hashlib.sha1(json.dumps(texts).encode()).hexdigest()[:12]
