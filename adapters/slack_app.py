@@ -293,13 +293,13 @@ async def _serve(load: Callable[[], Assistant], socket_mode: bool) -> int:
     code = 0
     if loaded.done() and loaded.exception() is not None:
         error = loaded.exception()
-        print(
-            f"policy-qa: {error}"
-            if isinstance(error, PolicyQAError)
-            else "policy-qa: loading failed",
-            file=sys.stderr,
-        )
-        log.error("Loading the assistant failed", exc_info=error)
+        if isinstance(error, PolicyQAError):  # the user's to fix: the message says how
+            print(f"policy-qa: {error}", file=sys.stderr)
+        else:
+            log.error("Loading the assistant failed", exc_info=error)
+            print(
+                "policy-qa: loading the documents failed; the log above says why", file=sys.stderr
+            )
         code = EXIT_KNOWLEDGE if isinstance(error, KnowledgeError) else EXIT_ERROR
     else:
         await stopped
