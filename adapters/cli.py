@@ -50,12 +50,19 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _knowledge_option(parser, None)
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv for debug)")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log more (-vv for debug)"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text, epilog=EPILOG,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub = commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         _knowledge_option(sub, argparse.SUPPRESS)
         return sub
 
@@ -70,13 +77,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     command("chat", "ask questions interactively (Ctrl-D or 'quit' to leave)")
     command("index", "build or refresh the index cache and say what was indexed")
-    evaluate = command("eval", "measure answer quality on a question file (JSON lines or SQuAD JSON)")
-    evaluate.add_argument("file", type=Path, help="questions: {'q', 'gold'} JSON lines, or SQuAD-format JSON")
+    evaluate = command(
+        "eval", "measure answer quality on a question file (JSON lines or SQuAD JSON)"
+    )
+    evaluate.add_argument(
+        "file", type=Path, help="questions: {'q', 'gold'} JSON lines, or SQuAD-format JSON"
+    )
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
-    evaluate.add_argument("--misses", action="store_true", help="list the questions each system got wrong")
-    serve = command("serve", "run a chat bot: discord (DISCORD_TOKEN) or slack (SLACK_BOT_TOKEN, ...)")
+    evaluate.add_argument(
+        "--misses", action="store_true", help="list the questions each system got wrong"
+    )
+    serve = command(
+        "serve", "run a chat bot: discord (DISCORD_TOKEN) or slack (SLACK_BOT_TOKEN, ...)"
+    )
     serve.add_argument("platform", choices=["discord", "slack"])
-    serve.add_argument("--socket", action="store_true", help="slack: use Socket Mode (SLACK_APP_TOKEN) instead of HTTP on $PORT")
+    serve.add_argument(
+        "--socket",
+        action="store_true",
+        help="slack: use Socket Mode (SLACK_APP_TOKEN) instead of HTTP on $PORT",
+    )
     return parser
 
 
@@ -134,8 +153,10 @@ def _ask(args: argparse.Namespace) -> int:
 
 def _chat(args: argparse.Namespace) -> int:
     assistant = _load(args)
-    print(f"Ask about the {len(assistant.documents)} document(s) in {assistant.knowledge_dir}. "
-          "Ctrl-D or 'quit' to leave.")
+    print(
+        f"Ask about the {len(assistant.documents)} document(s) in {assistant.knowledge_dir}. "
+        "Ctrl-D or 'quit' to leave."
+    )
     while True:
         try:
             line = input("\n? ")
@@ -163,15 +184,23 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from assistant.evaluation import count_questions, evaluate, format_table
-
     from tqdm import tqdm
 
+    from assistant.evaluation import count_questions, evaluate, format_table
+
     total = count_questions(args.file)
-    knowledge = Path(args.knowledge) if args.knowledge else (
-        Path(os.environ["POLICY_QA_KNOWLEDGE"]) if os.environ.get("POLICY_QA_KNOWLEDGE") else None
+    knowledge = (
+        Path(args.knowledge)
+        if args.knowledge
+        else (
+            Path(os.environ["POLICY_QA_KNOWLEDGE"])
+            if os.environ.get("POLICY_QA_KNOWLEDGE")
+            else None
+        )
     )
-    with tqdm(total=total, desc="Questions", unit="q", disable=None, file=sys.stderr, leave=False) as bar:
+    with tqdm(
+        total=total, desc="Questions", unit="q", disable=None, file=sys.stderr, leave=False
+    ) as bar:
         tallies = evaluate(args.file, knowledge, on_question=lambda: bar.update(1))
     if args.json:
         print(json.dumps({name: t.figures() for name, t in tallies.items()}, indent=2))
@@ -226,7 +255,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK  # the reader went away (| head): nothing left to say
     except Exception:
         log.exception("Unexpected error")
-        print("policy-qa: an unexpected error occurred; the log above has the details.", file=sys.stderr)
+        print(
+            "policy-qa: an unexpected error occurred; the log above has the details.",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
 
 

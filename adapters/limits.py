@@ -19,7 +19,12 @@ class PerUserRateLimiter:
         clock: Callable[[], float] = time.monotonic,
         max_users: int = 10_000,
     ) -> None:
-        self.burst, self.per_seconds, self.clock, self.max_users = burst, per_seconds, clock, max_users
+        self.burst, self.per_seconds, self.clock, self.max_users = (
+            burst,
+            per_seconds,
+            clock,
+            max_users,
+        )
         self._buckets: OrderedDict[Hashable, tuple[float, float]] = OrderedDict()
 
     def allow(self, user: Hashable) -> bool:
@@ -42,13 +47,20 @@ class PerUserRateLimiter:
 class SeenRecently:
     """Remembers keys for `ttl_seconds`: `first_time(key)` is True once per key in that window."""
 
-    def __init__(self, ttl_seconds: float = 600.0, clock: Callable[[], float] = time.monotonic, max_keys: int = 50_000) -> None:
+    def __init__(
+        self,
+        ttl_seconds: float = 600.0,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 50_000,
+    ) -> None:
         self.ttl, self.clock, self.max_keys = ttl_seconds, clock, max_keys
         self._seen: OrderedDict[Hashable, float] = OrderedDict()
 
     def first_time(self, key: Hashable) -> bool:
         now = self.clock()
-        while self._seen and (next(iter(self._seen.values())) < now - self.ttl or len(self._seen) > self.max_keys):
+        while self._seen and (
+            next(iter(self._seen.values())) < now - self.ttl or len(self._seen) > self.max_keys
+        ):
             self._seen.popitem(last=False)
         if key in self._seen:
             return False

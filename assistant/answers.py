@@ -53,7 +53,9 @@ def normalize_question(raw: str) -> str:
 
 _CLAUSE_BREAK = re.compile(r"[,;:()–—]\s*|\s+(?:and|but|while|which|because|so that)\s+")
 _EMBEDDED_QUOTE = re.compile(r"[“\"]([^”\"]{12,})[”\"]")
-_CAUSE = frozenset(lexical_tokens("because since due reason reasons order conflict conflicts therefore"))
+_CAUSE = frozenset(
+    lexical_tokens("because since due reason reasons order conflict conflicts therefore")
+)
 HIGHLIGHT_MIN_CHARS = 140
 
 
@@ -106,6 +108,8 @@ def render_text(question: str, citations: tuple[Citation, ...], scope: str) -> s
         if span:
             quote = f"{quote[: span[0]]}**{quote[span[0] : span[1]]}**{quote[span[1] :]}"
         lines.append(f"{number}. “{quote}”")
-        lines.append(f"   — {attribution(citation)} ({citation.path}:{citation.start}-{citation.end})")
+        lines.append(
+            f"   — {attribution(citation)} ({citation.path}:{citation.start}-{citation.end})"
+        )
         lines.append("")
     return "\n".join(lines).rstrip()

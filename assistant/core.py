@@ -57,7 +57,11 @@ class Assistant:
         folder = folder.expanduser().resolve()
         documents = load_documents(folder)
         embedder = embedder or default_embedder()
-        cache = Cache(Path(cache_dir) if cache_dir else default_cache_dir(), embedder.model_id) if use_cache else None
+        cache = (
+            Cache(Path(cache_dir) if cache_dir else default_cache_dir(), embedder.model_id)
+            if use_cache
+            else None
+        )
         index = Index.build(documents, embedder, cache, show_progress=show_progress)
         if len(index) == 0:
             raise KnowledgeError(f"The documents in {folder} have no text to quote.")
@@ -84,7 +88,9 @@ class Assistant:
         ranked = rank(self.index, asked, vector)
         chosen = self._choose(ranked)
         citations = tuple(self._cite(r) for r in chosen)
-        scope = f"the {len(self.documents)} document{'s' if len(self.documents) != 1 else ''} I have"
+        scope = (
+            f"the {len(self.documents)} document{'s' if len(self.documents) != 1 else ''} I have"
+        )
         return Answer(asked, bool(citations), render_text(asked, citations, scope), citations)
 
     def _choose(self, ranked: list[Ranked]) -> list[Ranked]:

@@ -91,7 +91,9 @@ def _front_matter(text: str, path: Path) -> tuple[dict[str, str], int]:
         log.warning("%s: front matter is not a mapping; reading it as text", path)
         return {}, 0
     metadata = {str(k).strip().lower(): v for k, v in data.items()}
-    return {k: t for k, v in metadata.items() if (t := _as_text(v)) is not None}, offset + match.end()
+    return {
+        k: t for k, v in metadata.items() if (t := _as_text(v)) is not None
+    }, offset + match.end()
 
 
 def _title_from_path(path: Path) -> str:
@@ -122,7 +124,11 @@ def read_document(path: Path) -> Document:
 
 
 # Add a format by mapping its suffix to a function that returns a Document.
-READERS: dict[str, Reader] = {".md": read_document, ".markdown": read_document, ".txt": read_document}
+READERS: dict[str, Reader] = {
+    ".md": read_document,
+    ".markdown": read_document,
+    ".txt": read_document,
+}
 
 
 def _candidate_files(folder: Path) -> Iterator[Path]:

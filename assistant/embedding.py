@@ -43,7 +43,8 @@ def minilm_dir() -> Path:
 
 def _normalise(vectors: npt.NDArray[Any]) -> Vectors:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+    normalised: Vectors = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+    return normalised
 
 
 class OnnxEmbedder:
@@ -123,5 +124,7 @@ def default_embedder(name: str | None = None) -> Embedder:
     """The embedder named by `name`, else by $POLICY_QA_EMBEDDER, else the ONNX one."""
     chosen = name or os.environ.get("POLICY_QA_EMBEDDER") or "onnx"
     if chosen not in EMBEDDERS:
-        raise ConfigurationError(f"Unknown embedder {chosen!r}; choose one of {', '.join(EMBEDDERS)}.")
+        raise ConfigurationError(
+            f"Unknown embedder {chosen!r}; choose one of {', '.join(EMBEDDERS)}."
+        )
     return EMBEDDERS[chosen]()

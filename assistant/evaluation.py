@@ -48,6 +48,7 @@ class Tally:
     misses: list[str] = field(default_factory=list)
 
     def add(self, question: Question, quotes: list[str], answered: bool) -> None:
+        """Count one question: `quotes` in rank order (empty when refused)."""
         if question.gold is None:
             self.out_of_scope += 1
             self.refused += not answered
@@ -57,7 +58,7 @@ class Tally:
         self.in_scope += 1
         self.answered += answered
         gold = [fold(g) for g in question.gold]
-        hits = [any(g in fold(q) for g in gold) for q in quotes[:3]] if answered else []
+        hits = [any(g in fold(q) for g in gold) for q in quotes[:3]]
         self.hit1 += bool(hits[:1] and hits[0])
         self.hit3 += any(hits)
         if not any(hits):
@@ -137,24 +138,31 @@ class PlainBM25:
         import bm25s
 
         self.retriever = bm25s.BM25()
+        self.size = len(index)
         texts = [index.text(i) for i in range(len(index))]
-        self.retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+        self.retriever.index(
+            bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False
+        )
 
-    def top(self, question: str, k: int = 3) -> list[int]:
+    def top(self, question: str, k: int = 3) -> tuple[list[int], bool]:
+        """The k best sentences, and whether it answers (some question word matched)."""
         import bm25s
 
-        tokens = bm25s.tokenize([question], stopwords="en", show_progress=False, return_ids=False)[0]
-        scores = self.retriever.get_scores(tokens) if tokens else None
-        if scores is None or float(np.max(scores)) <= 0:
-            return []
-        return [int(i) for i in np.argsort(-scores)[:k]]
+        tokens = bm25s.tokenize([question], stopwords="en", show_progress=False, return_ids=False)[
+            0
+        ]
+        scores = self.retriever.get_scores(tokens) if tokens else np.zeros(self.size)
+        return [int(i) for i in np.argsort(-scores)[:k]], float(np.max(scores)) > 0
 
 
-def plain_dense_top(index: Index, embedder: Embedder, question: str, k: int = 3) -> list[int]:
+def plain_dense_top(
+    index: Index, embedder: Embedder, question: str, k: int = 3
+) -> tuple[list[int], bool]:
+    """The k most similar sentences, and whether the best passes the naive cosine threshold."""
     scores = index.vectors @ embedder.embed([question])[0]
-    if float(np.max(scores)) < NAIVE_COSINE_THRESHOLD:
-        return []
-    return [int(i) for i in np.argsort(-scores)[:k]]
+    return [int(i) for i in np.argsort(-scores)[:k]], float(
+        np.max(scores)
+    ) >= NAIVE_COSINE_THRESHOLD
 
 
 def verbatim_violations(answer: Answer) -> int:
@@ -180,17 +188,22 @@ def evaluate(
     tallies = {"policy-qa": Tally(), "plain BM25": Tally(), "plain dense": Tally()}
     with tempfile.TemporaryDirectory(prefix="policy-qa-eval-") as tmp:
         for eval_set in read_eval_file(path, knowledge_dir, Path(tmp)):
-            assistant = Assistant.load(eval_set.knowledge_dir, embedder=embedder, cache_dir=cache_dir)
+            assistant = Assistant.load(
+                eval_set.knowledge_dir, embedder=embedder, cache_dir=cache_dir
+            )
             bm25 = PlainBM25(assistant.index)
             for question in eval_set.questions:
                 answer = assistant.answer(question.text)
                 tallies["policy-qa"].violations += verbatim_violations(answer)
-                tallies["policy-qa"].add(question, [c.quote for c in answer.citations], answer.answered)
-                for name, top in (
+                tallies["policy-qa"].add(
+                    question, [c.quote for c in answer.citations], answer.answered
+                )
+                for name, (top, answers) in (
                     ("plain BM25", bm25.top(question.text)),
                     ("plain dense", plain_dense_top(assistant.index, embedder, question.text)),
                 ):
-                    tallies[name].add(question, [assistant.index.text(i) for i in top], bool(top))
+                    # A baseline's hits count its ranking alone; its refusal rule is reported apart.
+                    tallies[name].add(question, [assistant.index.text(i) for i in top], answers)
                 if on_question:
                     on_question()
     return tallies
@@ -210,11 +223,16 @@ def format_table(path: Path, tallies: dict[str, Tally]) -> str:
     lines = [
         f"{path.name}: {first['in_scope']} answerable, {first['out_of_scope']} unanswerable questions",
         "",
-        f"{'':12}" + "".join(f"{n:>14}" for n in names) + "".join(f"{'÷ ' + n:>16}" for n in names[1:]),
+        f"{'':12}"
+        + "".join(f"{n:>14}" for n in names)
+        + "".join(f"{'÷ ' + n:>16}" for n in names[1:]),
     ]
     for row in rows:
         values = [figures[n][row] for n in names]
-        cells = "".join(f"{'—' if v is None else (v if isinstance(v, int) and row == 'violations' else f'{v:.3f}'):>14}" for v in values)
+        cells = "".join(
+            f"{'—' if v is None else (v if isinstance(v, int) and row == 'violations' else f'{v:.3f}'):>14}"
+            for v in values
+        )
         ratios = ""
         if row in ("hit@1", "hit@3"):
             for v in values[1:]:
@@ -223,7 +241,8 @@ def format_table(path: Path, tallies: dict[str, Tally]) -> str:
         lines.append(f"{row:12}{cells}{ratios}")
     lines += [
         "",
-        "hit@k: share of answerable questions with a gold phrase in one of the first k quotes.",
+        "hit@k: share of answerable questions with a gold phrase in one of the first k quotes",
+        "(for policy-qa a refusal is a miss; a baseline's ranking counts whatever its refusal rule says).",
         "answered: share of answerable questions answered; refused: share of unanswerable ones refused.",
         f"Baselines: plain BM25 (bm25s, default tokenizer) and plain dense (cosine, refusing below "
         f"{NAIVE_COSINE_THRESHOLD}) over the same sentences.",

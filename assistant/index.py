@@ -11,15 +11,21 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import bm25s
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse
 
+from assistant.cues import passage_cues
 from assistant.documents import Document
-from assistant.embedding import Embedder, Vectors
+from assistant.embedding import Embedder, Progress, Vectors
 from assistant.passages import Passage, split_passages
 from assistant.text import lexical_tokens
 
 log = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(
+    logging.WARNING
+)  # it logs every index build at DEBUG, to stderr
 
 # Bump when passage splitting or tokenizing changes, so caches made by older code are not reused.
 PIPELINE_VERSION = 1
@@ -73,7 +79,9 @@ class Cache:
                 np.savez(f, meta=np.array(meta), vectors=entry.vectors)
             os.replace(tmp, self._path(doc))  # atomic: a crash never leaves half a cache file
         except OSError as e:
-            log.warning("Could not write the index cache in %s (%s); continuing without it", self.folder, e)
+            log.warning(
+                "Could not write the index cache in %s (%s); continuing without it", self.folder, e
+            )
             with contextlib.suppress(OSError, UnboundLocalError):
                 os.unlink(tmp)
 
@@ -89,8 +97,6 @@ class Index:
     """Passages of all documents with their vectors and lexical tokens, in one flat order."""
 
     def __init__(self, documents: list[Document], entries: list[_Entry], stats: IndexStats) -> None:
-        import bm25s
-
         self.documents = documents
         self.stats = stats
         self.passages: list[Passage] = [p for e in entries for p in e.passages]
@@ -113,21 +119,44 @@ class Index:
             self.vectors.mean(axis=0) if len(self.vectors) else np.zeros(dim, dtype=np.float32)
         )
         shifted = self.vectors - self.centroid
-        self.centered: Vectors = shifted / np.maximum(np.linalg.norm(shifted, axis=1, keepdims=True), 1e-6)
+        self.centered: Vectors = shifted / np.maximum(
+            np.linalg.norm(shifted, axis=1, keepdims=True), 1e-6
+        )
         self.bm25 = bm25s.BM25()
         if self.passages:
             self.bm25.index(self.tokens, show_progress=False)
-        self.document_frequency: dict[str, int] = {}
-        for tokens in self.tokens:
+        # Which passage holds which term: question-term coverage is one sparse product.
+        self.vocabulary: dict[str, int] = {}
+        rows, cols = [], []
+        for row, tokens in enumerate(self.tokens):
             for token in set(tokens):
-                self.document_frequency[token] = self.document_frequency.get(token, 0) + 1
+                rows.append(row)
+                cols.append(self.vocabulary.setdefault(token, len(self.vocabulary)))
+        self.term_matrix = scipy.sparse.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, cols)),
+            shape=(len(self.tokens), max(len(self.vocabulary), 1)),
+        )
+        self.document_frequency = np.asarray(self.term_matrix.sum(axis=0)).ravel()
+        texts = [self.text(i) for i in range(len(self.passages))]
+        self.cues = np.array([passage_cues(t) for t in texts], dtype=bool).reshape(len(texts), -1)
+        self.quoted = np.array([p.quoted for p in self.passages], dtype=bool)
+        self.lengths = np.array([p.end - p.start for p in self.passages], dtype=np.float32)
+        self.passage_starts = np.array([p.start for p in self.passages], dtype=np.int64)
+        self.passage_ends = np.array([p.end for p in self.passages], dtype=np.int64)
+        same = self.paragraph_of[1:] == self.paragraph_of[:-1]
+        firsts = np.flatnonzero(same).astype(np.int32)
+        singles = np.arange(len(self.passages), dtype=np.int32)
+        # Candidate quotes: every sentence, and every two adjacent sentences of one paragraph.
+        self.candidate_pairs: npt.NDArray[np.int32] = np.vstack(
+            [np.column_stack([singles, singles]), np.column_stack([firsts, firsts + 1])]
+        ).astype(np.int32)
 
     def __len__(self) -> int:
         return len(self.passages)
 
     def text(self, i: int) -> str:
         passage = self.passages[i]
-        return self.documents[self.doc_of[i]].text[passage.start : passage.end]
+        return str(self.documents[self.doc_of[i]].text[passage.start : passage.end])
 
     @classmethod
     def build(
@@ -149,7 +178,11 @@ class Index:
         offset = 0
         for i in todo:
             count = len(split[i])
-            doc_vectors = vectors[offset : offset + count] if vectors is not None else np.zeros((0, 384), np.float32)
+            doc_vectors = (
+                vectors[offset : offset + count]
+                if vectors is not None
+                else np.zeros((0, 384), np.float32)
+            )
             offset += count
             tokens = [lexical_tokens(documents[i].text[p.start : p.end]) for p in split[i]]
             entry = _Entry(split[i], tokens, doc_vectors)
@@ -162,7 +195,7 @@ class Index:
 
 
 @contextlib.contextmanager
-def _progress(total: int, enabled: bool) -> Iterator[object]:
+def _progress(total: int, enabled: bool) -> Iterator[Progress | None]:
     if not enabled or total < 64:
         yield None
         return

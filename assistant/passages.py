@@ -145,7 +145,11 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     start = lead.end() if lead else start
     while end > start and text[end - 1].isspace():
         end -= 1
-    if start < end and text[start] in _OPENING and _OPENING[text[start]] not in text[start + 1 : end]:
+    if (
+        start < end
+        and text[start] in _OPENING
+        and _OPENING[text[start]] not in text[start + 1 : end]
+    ):
         start += 1
     closers = set(_OPENING.values())
     if start < end and text[end - 1] in closers:
@@ -169,7 +173,7 @@ class _Speakers:
         self.full_names = known + [name for name, _ in found.most_common()]
 
     def expand(self, name: str) -> str:
-        """"Kaspersky" -> "Eugene Kaspersky" when the document names someone so."""
+        """ "Kaspersky" -> "Eugene Kaspersky" when the document names someone so."""
         for full in self.full_names:
             if full != name and full.split()[-1] == name:
                 return full
@@ -192,7 +196,9 @@ class _Speakers:
             return self._last_name(context) or self.doc.quote_speaker
         return self.expand(who)
 
-    def speaker(self, text: str, sentence_start: int, quote: tuple[int, int], block_start: int) -> str | None:
+    def speaker(
+        self, text: str, sentence_start: int, quote: tuple[int, int], block_start: int
+    ) -> str | None:
         """The speaker of the quotation `quote` (offsets of its marks) in the sentence at `sentence_start`."""
         open_at, close_at = quote
         before = text[sentence_start:open_at]

@@ -1,45 +1,26 @@
-"""Hybrid ranking of passages for a question, and the decision whether the documents answer it."""
+"""Hybrid ranking of passages for a question, and the decision whether the documents answer it.
+
+Each passage gets a row of features (dense and lexical similarity of itself, its paragraph and
+its neighbours, question-term coverage, answer-type cues); a linear model fitted on the dev sets
+(benchmarks/fit_ranker.py) weighs them into one score.
+"""
 
 from __future__ import annotations
 
-import re
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from assistant.cues import ANSWER_TYPES, asks_for_words, question_type
 from assistant.embedding import Vectors
 from assistant.index import Index
-from assistant.text import lexical_tokens, words
+from assistant.text import lexical_tokens
 
 Floats = npt.NDArray[np.float64]
-
-_YEAR_OR_DATE = re.compile(
-    r"\b(1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|"
-    r"november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|ago|yesterday|"
-    r"today|week|month|year|years|\d{1,2}/\d{1,2})\b",
-    re.IGNORECASE,
-)
-_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion|percent|dozen)\b", re.IGNORECASE)
-_CAUSE = re.compile(r"\b(because|since|due to|reason|in order to|so that|as a result|therefore|caus\w*|conflict\w*|to\s+\w+)\b", re.IGNORECASE)
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
-
-QUESTION_TYPES = ("when", "who", "number", "why", "said")
-
-
-def question_type(question: str) -> str | None:
-    q = question.lower()
-    if re.search(r"\b(how (many|much|long|often|old)|what (percentage|amount|price|number))\b", q):
-        return "number"
-    if re.match(r"\s*(when|what (date|year|time|day|month))\b", q):
-        return "when"
-    if re.match(r"\s*(who|whom|whose)\b", q):
-        return "who"
-    if re.match(r"\s*why\b", q):
-        return "why"
-    if re.search(r"\b(say|said|says|call|calls|called|according to|think|feel|claim|describe)\b", q):
-        return "said"
-    return None
+Ints = npt.NDArray[np.int32]
 
 
 @dataclass(frozen=True)
@@ -52,30 +33,28 @@ class Ranked:
     confidence: float
 
 
-def _paragraph_mean(values: Floats, paragraph_of: npt.NDArray[np.int32]) -> Floats:
-    sums = np.bincount(paragraph_of, weights=values)
-    counts = np.bincount(paragraph_of)
-    return (sums / np.maximum(counts, 1))[paragraph_of]
-
-
-def _paragraph_max(values: Floats, paragraph_of: npt.NDArray[np.int32]) -> Floats:
+def _paragraph_max(values: Floats, paragraph_of: Ints) -> Floats:
     best = np.full(int(paragraph_of.max()) + 1, -np.inf)
     np.maximum.at(best, paragraph_of, values)
     return best[paragraph_of]
 
 
-def _neighbours(values: Floats, paragraph_of: npt.NDArray[np.int32]) -> tuple[Floats, Floats]:
-    prev = np.full_like(values, np.nan)
-    nxt = np.full_like(values, np.nan)
-    same = paragraph_of[1:] == paragraph_of[:-1]
-    prev[1:] = np.where(same, values[:-1], np.nan)
-    nxt[:-1] = np.where(same, values[1:], np.nan)
-    return prev, nxt
+def _shifted(values: Floats, paragraph_of: Ints, step: int, fill: float) -> Floats:
+    """values[i - step] when that passage is in the same paragraph, else `fill`."""
+    out = np.full_like(values, fill)
+    if step > 0:
+        same = paragraph_of[step:] == paragraph_of[:-step]
+        out[step:] = np.where(same, values[:-step], fill)
+    else:
+        same = paragraph_of[:step] == paragraph_of[-step:]
+        out[:step] = np.where(same, values[-step:], fill)
+    return out
 
 
 FEATURES = (
-    "dense", "dense_z", "lex", "lex_raw", "coverage", "para_dense", "para_lex", "neigh_dense",
-    "neigh_lex", "centered", "length", "type_match", "quoted_said", "quoted",
+    "dense", "dense_z", "lexical", "lexical_raw", "coverage", "paragraph_dense",
+    "paragraph_lexical", "previous_dense", "next_dense", "previous_lexical", "next_lexical",
+    "pronoun_previous_lexical", "centered", "length", "type_match", "quoted_words", "quoted",
 )  # fmt: skip
 
 
@@ -84,64 +63,157 @@ def features(index: Index, question: str, question_vector: Vectors) -> Floats:
     n = len(index)
     dense = (index.vectors @ question_vector).astype(np.float64)
     tokens = lexical_tokens(question)
-    lex_raw = index.bm25.get_scores(tokens).astype(np.float64) if tokens else np.zeros(n)
-    lex = lex_raw / max(float(lex_raw.max()), 1e-6)
-    df = index.document_frequency
-    idf = {t: np.log(1 + n / (1 + df.get(t, 0))) for t in set(tokens)}
-    total = sum(idf.values()) or 1.0
-    coverage = np.array([sum(idf[t] for t in idf if t in set(toks)) / total for toks in index.tokens])
-    centre = index.centroid
-    centered = (index.centered @ (question_vector - centre)) / max(float(np.linalg.norm(question_vector - centre)), 1e-6)
-    prev_d, next_d = _neighbours(dense, index.paragraph_of)
-    prev_l, next_l = _neighbours(lex, index.paragraph_of)
+    lexical_raw = index.bm25.get_scores(tokens).astype(np.float64) if tokens else np.zeros(n)
+    lexical = lexical_raw / max(float(lexical_raw.max()), 1e-6)
+
+    weights = np.zeros(index.term_matrix.shape[1])
+    for token in set(tokens):
+        column = index.vocabulary.get(token)
+        if column is not None:
+            weights[column] = np.log(1 + n / (1 + index.document_frequency[column]))
+    total = (
+        sum(
+            np.log(
+                1
+                + n
+                / (
+                    1
+                    + (
+                        index.document_frequency[c]
+                        if (c := index.vocabulary.get(t)) is not None
+                        else 0
+                    )
+                )
+            )
+            for t in set(tokens)
+        )
+        or 1.0
+    )
+    coverage = index.term_matrix @ weights / total
+
+    shift = question_vector - index.centroid
+    centered = index.centered @ shift / max(float(np.linalg.norm(shift)), 1e-6)
+    paragraphs = index.paragraph_of
     qtype = question_type(question)
-    type_match = np.array([_type_match(qtype, index.text(i)) for i in range(n)], dtype=np.float64)
-    quoted = np.array([p.quoted for p in index.passages], dtype=np.float64)
-    length = np.log1p(np.array([p.end - p.start for p in index.passages], dtype=np.float64))
+    type_match = index.cues[:, ANSWER_TYPES.index(qtype)] if qtype else np.zeros(n, dtype=bool)
+    pronoun_start = index.cues[:, len(ANSWER_TYPES)]
+    previous_lexical = _shifted(lexical, paragraphs, 1, 0.0)
     std = float(dense.std()) or 1.0
     return np.column_stack([
         dense,
         (dense - dense.mean()) / std,
-        lex,
-        np.log1p(lex_raw),
+        lexical,
+        np.log1p(lexical_raw),
         coverage,
-        _paragraph_max(dense, index.paragraph_of),
-        _paragraph_max(lex, index.paragraph_of),
-        np.fmax(np.nan_to_num(prev_d, nan=-1), np.nan_to_num(next_d, nan=-1)),
-        np.fmax(np.nan_to_num(prev_l, nan=0), np.nan_to_num(next_l, nan=0)),
+        _paragraph_max(dense, paragraphs),
+        _paragraph_max(lexical, paragraphs),
+        _shifted(dense, paragraphs, 1, -1.0),
+        _shifted(dense, paragraphs, -1, -1.0),
+        previous_lexical,
+        _shifted(lexical, paragraphs, -1, 0.0),
+        previous_lexical * pronoun_start,
         centered,
-        length,
+        np.log1p(index.lengths),
         type_match,
-        quoted * (qtype == "said"),
-        quoted,
+        index.quoted * asks_for_words(question),
+        index.quoted,
     ])  # fmt: skip
 
 
-def _type_match(qtype: str | None, text: str) -> float:
-    if qtype == "when":
-        return float(bool(_YEAR_OR_DATE.search(text)))
-    if qtype == "number":
-        return float(bool(_NUMBER.search(text)))
-    if qtype == "who":
-        return float(len(_NAME.findall(text)) > 0)
-    if qtype == "why":
-        return float(bool(_CAUSE.search(text)))
-    return 0.0
+WINDOW_FEATURES = (
+    *(f"max_{name}" for name in FEATURES),
+    "mean_dense", "mean_lexical", "mean_coverage", "log_chars", "window",
+)  # fmt: skip
 
 
-WEIGHTS = np.array([1.0, 0, 0.3, 0, 0, 0.15, 0, 0.05, 0, 0, 0, 0, 0, 0])
+def candidate_features(index: Index, pairs: Ints, x: Floats) -> Floats:
+    """Features of each candidate from those of its sentences (one row per pair)."""
+    first, last = x[pairs[:, 0]], x[pairs[:, 1]]
+    mean = (first[:, [0, 2, 4]] + last[:, [0, 2, 4]]) / 2
+    chars = index.passage_ends[pairs[:, 1]] - index.passage_starts[pairs[:, 0]]
+    return np.column_stack(
+        [np.maximum(first, last), mean, np.log1p(chars), pairs[:, 1] > pairs[:, 0]]
+    )
+
+
+REFUSAL_FEATURES = (
+    "best_score", "best_dense", "best_lexical_raw", "best_coverage", "corpus_coverage",
+    "question_terms", "dense_margin",
+)  # fmt: skip
+
+
+def answerability(
+    index: Index, question: str, question_vector: Vectors, x: Floats, scores: Floats
+) -> Floats:
+    """Question-level evidence that the documents answer it (REFUSAL_FEATURES, in order)."""
+    best = int(np.argmax(scores))
+    column = WINDOW_FEATURES.index
+    tokens = set(lexical_tokens(question))
+    n = len(index)
+    idf = {t: np.log(1 + n / (1 + _df(index, t))) for t in tokens}
+    known = sum(w for t, w in idf.items() if _df(index, t) > 0)
+    dense = x[:, column("max_dense")]
+    return np.array([
+        scores[best],
+        dense.max(),
+        x[best, column("max_lexical_raw")],
+        x[best, column("max_coverage")],
+        known / sum(idf.values()) if idf else 0.0,
+        np.log1p(len(tokens)),
+        dense.max() - np.median(dense),
+    ])  # fmt: skip
+
+
+def _df(index: Index, token: str) -> int:
+    column = index.vocabulary.get(token)
+    return 0 if column is None else int(index.document_frequency[column])
+
+
+@dataclass(frozen=True)
+class _Model:
+    weights: Floats
+    refusal_weights: Floats
+    refusal_bias: float
+
+
+def _load_model() -> _Model:
+    data = json.loads((Path(__file__).parent / "ranker.json").read_text(encoding="utf-8"))
+    if (
+        tuple(data["features"]) != WINDOW_FEATURES
+        or tuple(data["refusal_features"]) != REFUSAL_FEATURES
+    ):
+        raise RuntimeError(
+            "assistant/ranker.json does not match the features: run benchmarks/fit_ranker.py"
+        )
+    return _Model(
+        np.array(data["weights"]), np.array(data["refusal_weights"]), float(data["refusal_bias"])
+    )
+
+
+MODEL = _load_model()
+# A second or third quote is shown only while it is this likely, relative to the best one.
+RELATIVE_FLOOR = 0.25
 
 
 def rank(index: Index, question: str, question_vector: Vectors, top: int = 10) -> list[Ranked]:
-    """The best passages for the question, best first, with a fused score."""
+    """The best candidates for the question, best first. `confidence` is the calibrated
+    probability that the documents answer the question, times the candidate's share relative
+    to the best one."""
     if len(index) == 0:
         return []
-    x = features(index, question, question_vector)
-    score = x @ WEIGHTS
-    order = np.argsort(-score)[:top]
-    best = float(x[:, 0].max())
-    confidence = 1 / (1 + np.exp(-12 * (best - 0.35)))
-    return [Ranked(int(i), int(i), float(score[i]), float(confidence)) for i in order]
-
-
-__all__ = ["FEATURES", "Ranked", "features", "rank", "words"]
+    pairs = index.candidate_pairs
+    x = candidate_features(index, pairs, features(index, question, question_vector))
+    scores = x @ MODEL.weights
+    evidence = answerability(index, question, question_vector, x, scores)
+    answered = float(1 / (1 + np.exp(-(evidence @ MODEL.refusal_weights + MODEL.refusal_bias))))
+    order = np.argsort(-scores)[:top]
+    best = float(scores[order[0]])
+    return [
+        Ranked(
+            int(pairs[i, 0]),
+            int(pairs[i, 1]),
+            float(scores[i]),
+            answered * float(np.exp(scores[i] - best)),
+        )
+        for i in order
+    ]

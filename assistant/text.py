@@ -45,8 +45,48 @@ def strip_invisible(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """The words of `text`, folded, in order."""
-    return _WORD.findall(fold(text).replace("'", "’").replace("’s", "").replace("’", ""))
+    """The words of `text`, folded, in order; "n't" becomes "not" and possessive "'s" goes."""
+    folded = (
+        fold(text)
+        .replace("won't", "will not")
+        .replace("can't", "can not")
+        .replace("n't", " not")
+        .replace("'s", "")
+        .replace("'", "")
+    )
+    return _WORD.findall(folded)
+
+
+# Irregular verb forms a suffix stemmer cannot join to their base ("wrote" and "write").
+_IRREGULAR = {
+    form: base
+    for base, forms in {
+        "arise": "arose arisen", "be": "was were been", "bear": "bore borne", "beat": "beaten",
+        "become": "became", "begin": "began begun", "bend": "bent", "bind": "bound",
+        "bite": "bit bitten", "blow": "blew blown", "break": "broke broken", "bring": "brought",
+        "build": "built", "buy": "bought", "catch": "caught", "choose": "chose chosen",
+        "come": "came", "deal": "dealt", "do": "did done", "draw": "drew drawn",
+        "drink": "drank drunk", "drive": "drove driven", "eat": "ate eaten",
+        "fall": "fell fallen", "feed": "fed", "feel": "felt", "fight": "fought", "find": "found",
+        "fly": "flew flown", "forbid": "forbade forbidden", "forget": "forgot forgotten",
+        "forgive": "forgave forgiven", "freeze": "froze frozen", "get": "got gotten",
+        "give": "gave given", "go": "went gone", "grow": "grew grown", "hang": "hung",
+        "have": "had has", "hear": "heard", "hide": "hid hidden", "hold": "held",
+        "keep": "kept", "know": "knew known", "lay": "laid", "lead": "led", "leave": "left",
+        "lend": "lent", "lie": "lay lain", "lose": "lost", "make": "made", "mean": "meant",
+        "meet": "met", "pay": "paid", "ride": "rode ridden", "ring": "rang rung",
+        "rise": "rose risen", "run": "ran", "say": "said", "see": "saw seen", "seek": "sought",
+        "sell": "sold", "send": "sent", "shake": "shook shaken", "shoot": "shot",
+        "show": "shown", "sing": "sang sung", "sit": "sat", "sleep": "slept",
+        "speak": "spoke spoken", "spend": "spent", "stand": "stood", "steal": "stole stolen",
+        "strike": "struck", "swear": "swore sworn", "take": "took taken", "teach": "taught",
+        "tear": "tore torn", "tell": "told", "think": "thought", "throw": "threw thrown",
+        "understand": "understood", "undertake": "undertook undertaken", "wake": "woke woken",
+        "wear": "wore worn", "win": "won", "withdraw": "withdrew withdrawn",
+        "write": "wrote written", "overcome": "overcame", "forsee": "foresaw foreseen",
+    }.items()
+    for form in forms.split()
+}  # fmt: skip
 
 
 @lru_cache(maxsize=1)
@@ -56,5 +96,9 @@ def _stemmer() -> Stemmer.Stemmer:
 
 def lexical_tokens(text: str) -> list[str]:
     """Stemmed content words: what the lexical index and query are built from."""
-    kept = [w for w in words(text) if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())]
+    kept = [
+        _IRREGULAR.get(w, w)
+        for w in words(text)
+        if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())
+    ]
     return list(_stemmer().stemWords(kept))
