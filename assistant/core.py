@@ -19,6 +19,11 @@ log = logging.getLogger(__name__)
 
 BUNDLED_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 MAX_QUOTES = 3
+ANSWER_THRESHOLD = (
+    0.5  # the calibrated probability that the documents answer, below which we refuse
+)
+# A second or third quote is shown only while it is at least this likely relative to the best.
+RELATIVE_FLOOR = 0.25
 
 
 def _display_path(path: Path) -> str:
@@ -94,13 +99,19 @@ class Assistant:
         return Answer(asked, bool(citations), render_text(asked, citations, scope), citations)
 
     def _choose(self, ranked: list[Ranked]) -> list[Ranked]:
-        if not ranked or ranked[0].confidence < 0.5:
+        """The best candidate if the documents answer at all, then up to two more that neither
+        overlap nor repeat a chosen quote and are not much weaker than the best."""
+        if not ranked or ranked[0].confidence < ANSWER_THRESHOLD:
             return []
         chosen: list[Ranked] = []
+        vectors = self.index.vectors
         for candidate in ranked:
-            vector = self.index.vectors[candidate.first]
-            if any(float(vector @ self.index.vectors[c.first]) > 0.92 for c in chosen):
-                continue  # a near-duplicate of a quote already chosen
+            if chosen and candidate.confidence < RELATIVE_FLOOR * chosen[0].confidence:
+                break
+            if any(candidate.first <= c.last and c.first <= candidate.last for c in chosen):
+                continue  # overlaps a quote already chosen
+            if any(float(vectors[candidate.first] @ vectors[c.first]) > 0.92 for c in chosen):
+                continue  # says the same thing as a quote already chosen
             chosen.append(candidate)
             if len(chosen) == MAX_QUOTES:
                 break

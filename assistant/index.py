@@ -28,7 +28,7 @@ logging.getLogger("bm25s").setLevel(
 )  # it logs every index build at DEBUG, to stderr
 
 # Bump when passage splitting or tokenizing changes, so caches made by older code are not reused.
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2
 
 
 def default_cache_dir() -> Path:
@@ -143,10 +143,15 @@ class Index:
         self.lengths = np.array([p.end - p.start for p in self.passages], dtype=np.float32)
         self.passage_starts = np.array([p.start for p in self.passages], dtype=np.int64)
         self.passage_ends = np.array([p.end for p in self.passages], dtype=np.int64)
-        same = self.paragraph_of[1:] == self.paragraph_of[:-1]
+        speakers = [p.speaker for p in self.passages]
+        same_voice = np.array(
+            [a == b for a, b in zip(speakers, speakers[1:], strict=False)], dtype=bool
+        )
+        same = (self.paragraph_of[1:] == self.paragraph_of[:-1]) & same_voice
         firsts = np.flatnonzero(same).astype(np.int32)
         singles = np.arange(len(self.passages), dtype=np.int32)
-        # Candidate quotes: every sentence, and every two adjacent sentences of one paragraph.
+        # Candidate quotes: every sentence, and every two adjacent sentences of one paragraph
+        # in one voice (a quote has one speaker).
         self.candidate_pairs: npt.NDArray[np.int32] = np.vstack(
             [np.column_stack([singles, singles]), np.column_stack([firsts, firsts + 1])]
         ).astype(np.int32)

@@ -56,7 +56,7 @@ _SAY = (
     r"concludes|concluded|asserts|asserted|tells|told|insists|insisted|declares|declared|"
     r"remarks|remarked|warns|warned|writing|saying|according\s+to)"
 )
-_NAME = r"[A-Z][\w’'.&-]*(?:\s+(?:[A-Z][\w’'.&-]*|de|van|von|der|bin|al))*"
+_NAME = r"(?:[A-Z]\.\s*)*[A-Z][\w’'&-]*(?:\s+(?:[A-Z]\.|[A-Z][\w’'&-]*|de|van|von|der|bin|al))*"
 _REFERENCE = r"(?:the|his|her|their|its|this|that)\s+(?:letter|statement|post|email|note|memo|message|tweet|blog\s+post|open\s+letter)"
 _PRONOUN = r"(?:he|she|they|He|She|They)"
 _AFTER = [
@@ -70,7 +70,7 @@ _NOT_NAMES = frozenset(
     Following Having After Before Since Firstly Secondly Finally However Also To Of What Why How
     Who Where Which January February March April May June July August September October November
     December Monday Tuesday Wednesday Thursday Friday Saturday Sunday I We You Our Their His Her
-    He She They Dear""".split()
+    He She They Dear According Under Per Please Note""".split()
 )
 
 
@@ -156,7 +156,19 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
         openers = [o for o, c in _OPENING.items() if c == text[end - 1]]
         if not any(o in text[start : end - 1] for o in openers):
             end -= 1
+    inner = text[start + 1 : end - 1]
+    if (
+        end - start > 2
+        and text[start] in _OPENING
+        and text[end - 1] == _OPENING[text[start]]
+        and not any(c in inner for c in '“”"«»„')
+    ):
+        start, end = start + 1, end - 1  # a quotation that is the whole passage: drop its marks
     return start, end
+
+
+def _opens_sentence(text: str, at: int) -> bool:
+    return not text[:at].strip() or bool(re.search(r"[.!?:“\"]\s*$", text[:at]))
 
 
 class _Speakers:
@@ -171,6 +183,8 @@ class _Speakers:
             if " " in m.group().strip() and m.group().split()[0] not in _NOT_NAMES
         )
         self.full_names = known + [name for name, _ in found.most_common()]
+        # Capitalised mid-sentence somewhere: a proper noun even when it opens a sentence.
+        self.proper = set(re.findall(r"(?<=[a-z,;] )[A-Z][\w’'&-]*", doc.text[doc.body_start :]))
 
     def expand(self, name: str) -> str:
         """ "Kaspersky" -> "Eugene Kaspersky" when the document names someone so."""
@@ -183,7 +197,12 @@ class _Speakers:
         names = [
             m.group().strip()
             for m in _NAME_RE.finditer(text)
-            if m.group().split()[0] not in _NOT_NAMES or len(m.group().split()) > 1
+            if (m.group().split()[0] not in _NOT_NAMES or len(m.group().split()) > 1)
+            and (
+                len(m.group().split()) > 1
+                or m.group() in self.proper
+                or not _opens_sentence(text, m.start())
+            )
         ]
         names = [" ".join(w for w in n.split() if w not in _NOT_NAMES) for n in names]
         names = [n for n in names if n]
@@ -191,7 +210,7 @@ class _Speakers:
 
     def _resolve(self, who: str, context: str) -> str | None:
         if re.fullmatch(_REFERENCE, who, re.IGNORECASE):
-            return self.doc.quote_speaker or self._last_name(context)
+            return self.doc.quote_speaker or who  # "the memo reads": the memo speaks, not a guess
         if re.fullmatch(_PRONOUN, who):
             return self._last_name(context) or self.doc.quote_speaker
         return self.expand(who)
@@ -202,7 +221,7 @@ class _Speakers:
         """The speaker of the quotation `quote` (offsets of its marks) in the sentence at `sentence_start`."""
         open_at, close_at = quote
         before = text[sentence_start:open_at]
-        context = text[block_start:open_at]
+        context = text[max(0, open_at - 600) : open_at]  # earlier sentences name "he" or "she"
         inner_end = text[open_at + 1 : close_at].rstrip()
         if not inner_end.endswith((".", "!", "?")):  # the sentence goes on after the quotation
             after = re.split(r"(?<=[.!?])\s", text[close_at + 1 : close_at + 200], maxsplit=1)[0]
@@ -213,7 +232,7 @@ class _Speakers:
         verbs = list(_SAY_VERB.finditer(before))
         if verbs:
             head = before[: verbs[-1].start()]
-            subject = re.search(rf"(?P<who>{_REFERENCE}|{_PRONOUN})\s+(?:\w+ly\s+)?$", head)
+            subject = re.search(rf"(?P<who>{_REFERENCE}|{_PRONOUN})\s+(?:\w+\s+)?$", head)
             if subject:
                 return self._resolve(subject.group("who"), context)
             return self._last_name(head) or self.doc.quote_speaker

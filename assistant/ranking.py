@@ -191,8 +191,6 @@ def _load_model() -> _Model:
 
 
 MODEL = _load_model()
-# A second or third quote is shown only while it is this likely, relative to the best one.
-RELATIVE_FLOOR = 0.25
 
 
 def rank(index: Index, question: str, question_vector: Vectors, top: int = 10) -> list[Ranked]:

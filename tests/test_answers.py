@@ -1,0 +1,147 @@
+"""Answers from the real model: verbatim quotes, honest refusals, no boilerplate, sane shape."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant import Answer, Assistant
+from assistant.answers import MAX_QUESTION_CHARS, answering_clause, normalize_question
+from assistant.errors import QuestionError
+from assistant.evaluation import read_eval_file
+from tests.conftest import DATA
+
+
+def _assert_verbatim(answer: Answer) -> None:
+    for c in answer.citations:
+        with open(c.path, encoding="utf-8") as f:
+            assert f.read()[c.start : c.end] == c.quote
+
+
+def _questions(name: str) -> list[str]:
+    lines = (DATA / name).read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["q"] for line in lines if line.strip()]
+
+
+def test_why_was_kaspersky_banned_is_answered_with_cited_quotes(assistant: Assistant) -> None:
+    answer = assistant.answer("Why was Kaspersky banned?")
+    assert answer.answered and 1 <= len(answer.citations) <= 3
+    _assert_verbatim(answer)
+    first = answer.citations[0]
+    assert first.source.startswith("TechGenyz, “Eugene Kaspersky Writes an Open Letter")
+    assert first.locator.startswith("paragraph ")
+    assert first.path == "knowledge/kaspersky-twitter-article.md" or first.path.endswith(
+        "knowledge/kaspersky-twitter-article.md"
+    )
+    assert 0 < first.score <= 1
+    assert [c.score for c in answer.citations] == sorted(
+        (c.score for c in answer.citations), reverse=True
+    )
+    assert first.quote in answer.text.replace("**", "")
+
+
+def test_every_quote_is_verbatim_over_the_dev_and_held_out_sets(assistant: Assistant) -> None:
+    questions = _questions("kaspersky-dev.jsonl") + _questions("held-out.jsonl")
+    for question in questions:
+        _assert_verbatim(assistant.answer(question))
+
+
+def test_every_quote_is_verbatim_on_privacy_policies(tmp_path: Path, cache_dir: Path) -> None:
+    sets = read_eval_file(DATA / "policyqa-dev-sample.json", None, tmp_path)
+    assert len(sets) == 3
+    for eval_set in sets:
+        policy = Assistant.load(eval_set.knowledge_dir, cache_dir=cache_dir)
+        for question in eval_set.questions[::3]:
+            _assert_verbatim(policy.answer(question.text))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the weather in Moscow?",
+        "How do I reset my Slack password?",
+        "Write me a poem about cats",
+        "What is the capital of France?",
+    ],
+)
+def test_questions_the_documents_do_not_answer_are_refused(
+    assistant: Assistant, question: str
+) -> None:
+    answer = assistant.answer(question)
+    assert not answer.answered and answer.citations == ()
+    assert "don't cover" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Where can I place sponsored content?",
+        "How do I subscribe to the newsletter?",
+        "Is there a holiday discount offer?",
+        "How can I showcase my brand?",
+    ],
+)
+def test_site_boilerplate_is_never_quoted(assistant: Assistant, question: str) -> None:
+    doc = assistant.documents[0]
+    boilerplate_starts = doc.text.index("Sign up for Newsletters")
+    for citation in assistant.answer(question).citations:
+        assert citation.end <= boilerplate_starts
+
+
+def test_quotes_are_not_near_duplicates(assistant: Assistant) -> None:
+    for question in _questions("kaspersky-dev.jsonl"):
+        spans = [(c.start, c.end) for c in assistant.answer(question).citations]
+        for i, (a, b) in enumerate(spans):
+            for c, d in spans[i + 1 :]:
+                assert b <= c or d <= a, f"overlapping quotes for {question!r}"
+
+
+def test_letter_quotes_carry_their_speaker(assistant: Assistant) -> None:
+    answer = assistant.answer("What does Kaspersky say about fighting injustice?")
+    speakers = {c.speaker for c in answer.citations if "injustice – we fight it" in c.quote}
+    assert speakers == {"Eugene Kaspersky"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("", "Please ask"),
+        ("   \n\t ", "Please ask"),
+        ("\u200b\u200b", "Please ask"),
+        ("x" * 100_000, "100,000 characters"),
+    ],
+)
+def test_unusable_questions_get_a_kind_refusal(assistant: Assistant, raw: str, reason: str) -> None:
+    answer = assistant.answer(raw)
+    assert not answer.answered and reason in answer.text and answer.citations == ()
+
+
+def test_control_rtl_and_emoji_input_is_answered_normally(assistant: Assistant) -> None:
+    assert (
+        normalize_question("why\x00 was\x1b Kaspersky\u202e banned?") == "why was Kaspersky banned?"
+    )
+    for question in (
+        "🤔 why was Kaspersky banned? 🚫",
+        "لماذا تم حظر كاسبرسكي؟",
+        "Why\u200b was Kaspersky banned?",
+    ):
+        answer = assistant.answer(question)
+        _assert_verbatim(answer)
+    assert len(normalize_question("a" * MAX_QUESTION_CHARS)) == MAX_QUESTION_CHARS
+    with pytest.raises(QuestionError):
+        normalize_question("a" * (MAX_QUESTION_CHARS + 1))
+
+
+def test_highlight_marks_a_clause_without_changing_the_quote() -> None:
+    quote = (
+        "To act promptly on the matter, Kaspersky sent an official letter to Twitter two months ago "
+        "to gain more information regarding the reasons behind the ban, the response to which was "
+        "“the copy of the same boilerplate text”, says Kaspersky."
+    )
+    span = answering_clause("When did Kaspersky send the official letter?", quote)
+    assert span is not None
+    clause = quote[span[0] : span[1]]
+    assert "official letter" in clause and len(clause) < len(quote)
+    assert answering_clause("When?", "Too short to highlight.") is None

@@ -1,0 +1,143 @@
+"""Passages: exact offsets, quotations and their speakers, boilerplate left out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from assistant.documents import read_document
+from assistant.passages import split_passages
+from tests.conftest import ROOT
+
+ARTICLE = ROOT / "knowledge" / "kaspersky-twitter-article.md"
+
+
+def _passages(path: Path) -> dict[str, tuple[str | None, bool, int]]:
+    doc = read_document(path)
+    return {
+        doc.text[p.start : p.end]: (p.speaker, p.quoted, p.paragraph) for p in split_passages(doc)
+    }
+
+
+def _write(tmp_path: Path, text: str, name: str = "doc.md") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_offsets_are_exact_and_passages_are_sentences() -> None:
+    doc = read_document(ARTICLE)
+    with open(ARTICLE, encoding="utf-8") as f:
+        raw = f.read()
+    passages = split_passages(doc)
+    assert len(passages) >= 15
+    for p in passages:
+        text = raw[p.start : p.end]
+        assert text == text.strip()
+        # a quotation mark at either end has its partner inside the passage
+        assert text[0] != "“" or "”" in text[1:]
+        assert text[-1] != "”" or "“" in text[:-1]
+    assert any(raw[p.start : p.end] == "We fight monopolies and win." for p in passages)
+
+
+def test_letter_quotes_are_attributed_to_the_letter_writer() -> None:
+    passages = _passages(ARTICLE)
+    assert passages["When we see injustice – we fight it."][:2] == ("Eugene Kaspersky", True)
+    assert passages["They do a lot to fight censorship online."][:2] == ("Eugene Kaspersky", True)
+    no_more_ads = next(t for t in passages if t.startswith("No matter how this situation develops"))
+    assert passages[no_more_ads][:2] == ("Eugene Kaspersky", True)
+
+
+def test_narration_has_no_speaker() -> None:
+    passages = _passages(ARTICLE)
+    feels = next(t for t in passages if t.startswith("Kaspersky feels that Twitter"))
+    assert passages[feels][:2] == (None, False)
+    # a short embedded quotation does not turn the narrator's sentence into a quote
+    copy = next(t for t in passages if "the copy of the same boilerplate text" in t)
+    assert passages[copy][:2] == (None, False)
+
+
+def test_site_boilerplate_is_never_a_passage() -> None:
+    text = " ".join(_passages(ARTICLE))
+    for phrase in (
+        "Sign up for Newsletters",
+        "Subscribe to our newsletter",
+        "sponsored content",
+        "Claim the Offer",
+        "55%",
+    ):
+        assert phrase not in text
+
+
+def test_attribution_cues_name_the_speaker(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "The council met on Monday. “We will publish the budget in full next week,” said Maria Lopez.\n\n"
+        "Maria Lopez is the treasurer. She later told reporters: “Nothing will be hidden from the public.”\n\n"
+        "According to the memo, the office closes early. “Staff may leave at three on Fridays,” the memo reads.\n",
+    )
+    passages = _passages(path)
+    assert passages["“We will publish the budget in full next week,” said Maria Lopez."][:2] == (
+        "Maria Lopez",
+        True,
+    )
+    # "She ... told": the pronoun is the person named before
+    assert passages["Nothing will be hidden from the public."][:2] == ("Maria Lopez", True)
+    assert passages["“Staff may leave at three on Fridays,” the memo reads."][:2] == (
+        "the memo",
+        True,
+    )
+    assert passages["The council met on Monday."][:2] == (None, False)
+
+
+def test_metadata_names_the_default_speaker_and_the_documents_own_voice(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "---\ntitle: Letter\nspeaker: Ada Byron\nquote_speaker: The Board\n---\n"
+        "I write to you about the new rules. The rules say “all doors must be locked at night”, and I agree.\n"
+        "\n“Visitors must sign in at the front desk at all times.”\n",
+    )
+    passages = _passages(path)
+    assert passages["I write to you about the new rules."][0] == "Ada Byron"
+    assert passages["Visitors must sign in at the front desk at all times."][:2] == (
+        "The Board",
+        True,
+    )
+
+
+def test_markdown_structure_headings_lists_and_code(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "# Handbook\n\n## Holidays\n\nStaff get 25 days of leave. Unused days expire in March.\n\n"
+        "- Requests go to your manager.\n- Approval takes two days.\n\n```\ncode = 'not prose'\n```\n",
+    )
+    doc = read_document(path)
+    found = {doc.text[p.start : p.end]: p for p in split_passages(doc)}
+    assert set(found) == {
+        "Staff get 25 days of leave.",
+        "Unused days expire in March.",
+        "Requests go to your manager.",
+        "Approval takes two days.",
+    }
+    assert found["Staff get 25 days of leave."].section == "Holidays"
+    assert found["Approval takes two days."].paragraph == 3
+
+
+def test_abbreviations_and_initials_do_not_end_sentences(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "Dr. Smith met J. R. Jones in the U.S. on Jan. 5. They signed the deal, e.g. the lease.",
+    )
+    assert list(_passages(path)) == [
+        "Dr. Smith met J. R. Jones in the U.S. on Jan. 5.",
+        "They signed the deal, e.g. the lease.",
+    ]
+
+
+def test_windows_line_endings_and_bom_keep_offsets_exact(tmp_path: Path) -> None:
+    path = tmp_path / "win.txt"
+    path.write_bytes("\ufeffFirst rule applies.\r\n\r\nSecond rule “quoted here.”\r\n".encode())
+    doc = read_document(path)
+    with open(path, encoding="utf-8") as f:
+        raw = f.read()
+    texts = [raw[p.start : p.end] for p in split_passages(doc)]
+    assert texts == ["First rule applies.", "Second rule “quoted here.”"]
