@@ -1,0 +1,173 @@
+"""The `policy-qa` command's contract, through a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+FIELDS = {"question", "answered", "text", "citations"}
+CITATION_FIELDS = {"quote", "path", "start", "end", "source", "locator", "speaker", "score"}
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    cache = tmp_path_factory.mktemp("cli-cache")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("POLICY_QA_")}
+    return {**clean, "POLICY_QA_CACHE": str(cache)}
+
+
+def run(
+    env: dict[str, str], *args: str, stdin: bytes | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "adapters.cli", *args],
+        input=stdin,
+        capture_output=True,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def test_ask_json_is_one_object_with_the_contract_fields(env: dict[str, str]) -> None:
+    result = run(env, "ask", "--json", "Why was Kaspersky banned?")
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stdout.decode().splitlines()
+    answer = json.loads(line)
+    assert set(answer) == FIELDS and answer["answered"] is True
+    assert 1 <= len(answer["citations"]) <= 3
+    for c in answer["citations"]:
+        assert set(c) == CITATION_FIELDS
+        assert c["path"] == "knowledge/kaspersky-twitter-article.md"  # relative to the cwd
+        with open(ROOT / c["path"], encoding="utf-8") as f:
+            assert f.read()[c["start"] : c["end"]] == c["quote"]
+        assert isinstance(c["score"], float) and c["speaker"] in (None, "Eugene Kaspersky")
+
+
+def test_ask_prints_a_readable_answer(env: dict[str, str]) -> None:
+    result = run(env, "ask", "Why was Kaspersky banned?")
+    assert result.returncode == 0
+    out = result.stdout.decode()
+    assert out.startswith("From the documents:") and "paragraph" in out and "TechGenyz" in out
+
+
+def test_paths_outside_the_working_directory_are_absolute(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    result = run(env, "ask", "--json", "Why was Kaspersky banned?", cwd=tmp_path)
+    paths = {c["path"] for c in json.loads(result.stdout)["citations"]}
+    assert paths == {str(ROOT / "knowledge" / "kaspersky-twitter-article.md")}
+
+
+def test_stdin_stream_gives_one_json_line_per_line(env: dict[str, str]) -> None:
+    lines = [
+        b"Why was Kaspersky banned?",
+        b"",
+        b"What is the weather in Moscow?",
+        b"bad \xff\xfe bytes and \x00 control \x1b[31m chars",
+        b"x" * 100_000,
+        "\u202eمرحبا 🤖".encode(),
+    ]
+    result = run(env, "ask", "--json", "-", stdin=b"\n".join(lines) + b"\n")
+    assert result.returncode == 0, result.stderr
+    answers = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert len(answers) == len(lines)
+    assert all(set(a) == FIELDS for a in answers)
+    assert answers[0]["answered"] and not answers[1]["answered"] and not answers[2]["answered"]
+    assert answers[2]["citations"] == [] and "don't cover" in answers[2]["text"]
+    assert "100,000 characters" in answers[4]["text"]
+    assert b"Traceback" not in result.stderr
+
+
+def test_stdin_answers_are_flushed_one_by_one(env: dict[str, str]) -> None:
+    with subprocess.Popen(
+        [sys.executable, "-m", "adapters.cli", "ask", "--json", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+    ) as proc:
+        assert proc.stdin and proc.stdout
+        try:
+            proc.stdin.write(b"Why was Kaspersky banned?\n")
+            proc.stdin.flush()
+            first = json.loads(proc.stdout.readline())  # arrives while stdin is still open
+            assert first["answered"]
+        finally:
+            proc.stdin.close()
+            proc.wait(timeout=60)
+
+
+@pytest.mark.parametrize("question", ["", "   ", "y" * 100_000])
+def test_unusable_question_is_a_clear_error_not_a_traceback(
+    env: dict[str, str], question: str
+) -> None:
+    result = run(env, "ask", question)
+    assert result.returncode == 2
+    assert result.stderr.decode().startswith("policy-qa: ") and b"Traceback" not in result.stderr
+    as_json = run(env, "ask", "--json", question)
+    assert as_json.returncode == 2 and json.loads(as_json.stdout)["answered"] is False
+
+
+def test_knowledge_folder_problems_are_exit_code_3(env: dict[str, str], tmp_path: Path) -> None:
+    missing = run(env, "ask", "--knowledge", str(tmp_path / "nope"), "Why?")
+    assert missing.returncode == 3 and b"does not exist" in missing.stderr
+    empty = run(env, "ask", "--knowledge", str(tmp_path), "Why?")
+    assert empty.returncode == 3 and b"no readable documents" in empty.stderr
+    from_env = run({**env, "POLICY_QA_KNOWLEDGE": str(tmp_path / "nope")}, "ask", "Why?")
+    assert from_env.returncode == 3
+    for result in (missing, empty, from_env):
+        assert b"Traceback" not in result.stderr
+
+
+def test_a_binary_file_is_skipped_and_the_rest_answered(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "policy.md").write_text(
+        "Refunds are paid within 14 days of a return.", encoding="utf-8"
+    )
+    (tmp_path / "image.txt").write_bytes(b"\x89PNG\x00\x00")
+    result = run(env, "ask", "--json", "--knowledge", str(tmp_path), "How long do refunds take?")
+    assert result.returncode == 0
+    assert b"Skipped" in result.stderr and b"image.txt" in result.stderr
+    assert (
+        json.loads(result.stdout)["citations"][0]["quote"]
+        == "Refunds are paid within 14 days of a return."
+    )
+
+
+def test_index_says_what_it_indexed(env: dict[str, str]) -> None:
+    result = run(env, "index")
+    assert result.returncode == 0
+    out = result.stdout.decode()
+    assert "Indexed 1 document(s)" in out and "kaspersky-twitter-article.md" in out
+
+
+def test_help_documents_commands_and_exit_codes(env: dict[str, str]) -> None:
+    out = run(env, "--help").stdout.decode()
+    for word in ("ask", "chat", "index", "eval", "serve", "exit codes", "POLICY_QA_KNOWLEDGE"):
+        assert word in out
+    assert run(env, "ask", "--help").returncode == 0
+    assert run(env, "frobnicate").returncode == 2
+
+
+def test_chat_answers_until_end_of_input(env: dict[str, str]) -> None:
+    result = run(env, "chat", stdin=b"Why was Kaspersky banned?\n\nquit\n")
+    assert result.returncode == 0
+    assert "From the documents:" in result.stdout.decode()
+
+
+def test_ask_as_a_platform_prints_payloads_without_a_token(env: dict[str, str]) -> None:
+    clean = {k: v for k, v in env.items() if "TOKEN" not in k and "SECRET" not in k}
+    for platform in ("discord", "slack"):
+        result = run(clean, "ask", "--as", platform, "Why was Kaspersky banned?")
+        assert result.returncode == 0, result.stderr
+        payloads = json.loads(result.stdout)
+        assert isinstance(payloads, list) and payloads
