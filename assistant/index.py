@@ -8,7 +8,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
@@ -28,7 +28,7 @@ logging.getLogger("bm25s").setLevel(
 )  # it logs every index build at DEBUG, to stderr
 
 # Bump when passage splitting or tokenizing changes, so caches made by older code are not reused.
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3
 
 
 def default_cache_dir() -> Path:
@@ -44,6 +44,13 @@ class _Entry:
     passages: list[Passage]
     tokens: list[list[str]]
     vectors: Vectors
+    cues: npt.NDArray[np.bool_]  # passage_cues() of each passage
+
+
+def _entry(doc: Document, passages: list[Passage], vectors: Vectors) -> _Entry:
+    texts = [doc.text[p.start : p.end] for p in passages]
+    cues = np.array([passage_cues(t) for t in texts], dtype=bool).reshape(len(texts), -1)
+    return _Entry(passages, [lexical_tokens(t) for t in texts], vectors, cues)
 
 
 class Cache:
@@ -62,21 +69,22 @@ class Cache:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(str(data["meta"]))
                 vectors = data["vectors"].astype(np.float32)
+                cues = data["cues"].astype(bool)
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError) as e:
             log.warning("Ignoring a damaged cache file %s (%s)", path, e)
             return None
         passages = [Passage(**p) for p in meta["passages"]]
-        return _Entry(passages, meta["tokens"], vectors)
+        return _Entry(passages, meta["tokens"], vectors, cues)
 
     def put(self, doc: Document, entry: _Entry) -> None:
-        meta = json.dumps({"passages": [asdict(p) for p in entry.passages], "tokens": entry.tokens})
+        meta = json.dumps({"passages": [vars(p) for p in entry.passages], "tokens": entry.tokens})
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
             with os.fdopen(fd, "wb") as f:
-                np.savez(f, meta=np.array(meta), vectors=entry.vectors)
+                np.savez(f, meta=np.array(meta), vectors=entry.vectors, cues=entry.cues)
             os.replace(tmp, self._path(doc))  # atomic: a crash never leaves half a cache file
         except OSError as e:
             log.warning(
@@ -118,10 +126,11 @@ class Index:
         self.centroid: Vectors = (
             self.vectors.mean(axis=0) if len(self.vectors) else np.zeros(dim, dtype=np.float32)
         )
-        shifted = self.vectors - self.centroid
-        self.centered: Vectors = shifted / np.maximum(
-            np.linalg.norm(shifted, axis=1, keepdims=True), 1e-6
-        )
+        # |v - centroid| per passage, so similarity after removing the corpus's common direction
+        # needs no second copy of the vectors.
+        self.centered_norms: npt.NDArray[np.float32] = np.maximum(
+            np.linalg.norm(self.vectors - self.centroid, axis=1), 1e-6
+        ).astype(np.float32)
         self.bm25 = bm25s.BM25()
         if self.passages:
             self.bm25.index(self.tokens, show_progress=False)
@@ -137,8 +146,11 @@ class Index:
             shape=(len(self.tokens), max(len(self.vocabulary), 1)),
         )
         self.document_frequency = np.asarray(self.term_matrix.sum(axis=0)).ravel()
-        texts = [self.text(i) for i in range(len(self.passages))]
-        self.cues = np.array([passage_cues(t) for t in texts], dtype=bool).reshape(len(texts), -1)
+        self.cues = (
+            np.vstack([e.cues for e in entries if len(e.cues)])
+            if self.passages
+            else np.zeros((0, 5), dtype=bool)
+        )
         self.quoted = np.array([p.quoted for p in self.passages], dtype=bool)
         self.lengths = np.array([p.end - p.start for p in self.passages], dtype=np.float32)
         self.passage_starts = np.array([p.start for p in self.passages], dtype=np.int64)
@@ -189,8 +201,7 @@ class Index:
                 else np.zeros((0, 384), np.float32)
             )
             offset += count
-            tokens = [lexical_tokens(documents[i].text[p.start : p.end]) for p in split[i]]
-            entry = _Entry(split[i], tokens, doc_vectors)
+            entry = _entry(documents[i], split[i], doc_vectors)
             entries[i] = entry
             if cache:
                 cache.put(documents[i], entry)

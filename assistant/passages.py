@@ -123,19 +123,23 @@ def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]
     yield begin, end
 
 
+_QUOTE_MARK = re.compile("[" + "".join(_OPENING) + "]")
+
+
 def _quote_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """(open, close) offsets of the quotation marks in a block; an unclosed quote runs to its end."""
-    spans, i = [], start
-    while i < end:
-        closer = _OPENING.get(text[i])
-        straight_opener = closer == '"' and (i == start or text[i - 1] in " \t\n([—–-:")
-        if closer and (closer != '"' or straight_opener):
-            close = text.find(closer, i + 1, end)
-            close = end if close < 0 else close
-            spans.append((i, close))
-            i = close + 1
-        else:
-            i += 1
+    spans: list[tuple[int, int]] = []
+    i = start
+    while (mark := _QUOTE_MARK.search(text, i, end)) is not None:
+        i = mark.start()
+        closer = _OPENING[text[i]]
+        if closer == '"' and i > start and text[i - 1] not in " \t\n([—–-:":
+            i += 1  # a straight quote after a letter closes nothing we opened: skip it
+            continue
+        close = text.find(closer, i + 1, end)
+        close = end if close < 0 else close
+        spans.append((i, close))
+        i = close + 1
     return spans
 
 

@@ -34,9 +34,9 @@ class Ranked:
 
 
 def _paragraph_max(values: Floats, paragraph_of: Ints) -> Floats:
-    best = np.full(int(paragraph_of.max()) + 1, -np.inf)
-    np.maximum.at(best, paragraph_of, values)
-    return best[paragraph_of]
+    # Paragraph numbers are contiguous and increasing, so each paragraph is one run.
+    starts = np.flatnonzero(np.r_[True, paragraph_of[1:] != paragraph_of[:-1]])
+    return np.repeat(np.maximum.reduceat(values, starts), np.diff(np.r_[starts, len(values)]))
 
 
 def _shifted(values: Floats, paragraph_of: Ints, step: int, fill: float) -> Floats:
@@ -58,66 +58,75 @@ FEATURES = (
 )  # fmt: skip
 
 
-def features(index: Index, question: str, question_vector: Vectors) -> Floats:
-    """One row per passage, one column per name in FEATURES."""
+Signals = tuple["Floats", "Floats", "Floats"]  # dense, raw BM25, coverage: one value per passage
+SHORTLIST = 256  # passages scored in full per question: the best by dense and by lexical similarity
+
+
+def _signals(index: Index, question: str, question_vector: Vectors) -> Signals:
+    """Dense similarity, raw BM25 and IDF-weighted question-term coverage of every passage."""
     n = len(index)
-    dense = (index.vectors @ question_vector).astype(np.float64)
-    tokens = lexical_tokens(question)
-    lexical_raw = index.bm25.get_scores(tokens).astype(np.float64) if tokens else np.zeros(n)
+    dense = index.vectors @ question_vector
+    tokens = set(lexical_tokens(question))
+    lexical_raw = index.bm25.get_scores(list(tokens)) if tokens else np.zeros(n, np.float32)
+    idf = {t: float(np.log(1 + n / (1 + _df(index, t)))) for t in tokens}
+    weights = np.zeros(index.term_matrix.shape[1], dtype=np.float32)
+    for token, value in idf.items():
+        if (column := index.vocabulary.get(token)) is not None:
+            weights[column] = value
+    coverage = index.term_matrix @ weights / (sum(idf.values()) or 1.0)
+    return dense.astype(np.float32), lexical_raw.astype(np.float32), coverage.astype(np.float32)
+
+
+def shortlist(index: Index, dense: Floats, lexical: Floats, size: int = SHORTLIST) -> Ints:
+    """Sorted passage numbers worth scoring in full: the best by each signal, with neighbours."""
+    n = len(index)
+    if n <= 2 * size:
+        return np.arange(n, dtype=np.int32)
+    best = np.union1d(np.argpartition(-dense, size)[:size], np.argpartition(-lexical, size)[:size])
+    return np.unique(np.clip(np.concatenate([best - 1, best, best + 1]), 0, n - 1)).astype(np.int32)
+
+
+def features(
+    index: Index,
+    question: str,
+    question_vector: Vectors,
+    rows: Ints | None = None,
+    signals: Signals | None = None,
+) -> Floats:
+    """One row per passage of `rows` (default: all), one column per name in FEATURES."""
+    dense, lexical_raw, coverage = signals or _signals(index, question, question_vector)
     lexical = lexical_raw / max(float(lexical_raw.max()), 1e-6)
-
-    weights = np.zeros(index.term_matrix.shape[1])
-    for token in set(tokens):
-        column = index.vocabulary.get(token)
-        if column is not None:
-            weights[column] = np.log(1 + n / (1 + index.document_frequency[column]))
-    total = (
-        sum(
-            np.log(
-                1
-                + n
-                / (
-                    1
-                    + (
-                        index.document_frequency[c]
-                        if (c := index.vocabulary.get(t)) is not None
-                        else 0
-                    )
-                )
-            )
-            for t in set(tokens)
-        )
-        or 1.0
-    )
-    coverage = index.term_matrix @ weights / total
-
-    shift = question_vector - index.centroid
-    centered = index.centered @ shift / max(float(np.linalg.norm(shift)), 1e-6)
+    rows = np.arange(len(index), dtype=np.int32) if rows is None else rows
     paragraphs = index.paragraph_of
+    shift = question_vector - index.centroid
+    centered = (index.vectors[rows] @ shift - float(index.centroid @ shift)) / (
+        index.centered_norms[rows] * max(float(np.linalg.norm(shift)), 1e-6)
+    )
     qtype = question_type(question)
-    type_match = index.cues[:, ANSWER_TYPES.index(qtype)] if qtype else np.zeros(n, dtype=bool)
-    pronoun_start = index.cues[:, len(ANSWER_TYPES)]
-    previous_lexical = _shifted(lexical, paragraphs, 1, 0.0)
+    cues = index.cues[rows]
+    type_match = cues[:, ANSWER_TYPES.index(qtype)] if qtype else np.zeros(len(rows), dtype=bool)
+    previous_lexical = _shifted(lexical, paragraphs, 1, 0.0)[rows]
+    quoted = index.quoted[rows]
     std = float(dense.std()) or 1.0
     return np.column_stack([
-        dense,
-        (dense - dense.mean()) / std,
-        lexical,
-        np.log1p(lexical_raw),
-        coverage,
-        _paragraph_max(dense, paragraphs),
-        _paragraph_max(lexical, paragraphs),
-        _shifted(dense, paragraphs, 1, -1.0),
-        _shifted(dense, paragraphs, -1, -1.0),
+        dense[rows],
+        (dense[rows] - dense.mean()) / std,
+        lexical[rows],
+        np.log1p(lexical_raw[rows]),
+        coverage[rows],
+        _paragraph_max(dense, paragraphs)[rows],
+        _paragraph_max(lexical, paragraphs)[rows],
+        _shifted(dense, paragraphs, 1, -1.0)[rows],
+        _shifted(dense, paragraphs, -1, -1.0)[rows],
         previous_lexical,
-        _shifted(lexical, paragraphs, -1, 0.0),
-        previous_lexical * pronoun_start,
+        _shifted(lexical, paragraphs, -1, 0.0)[rows],
+        previous_lexical * cues[:, len(ANSWER_TYPES)],
         centered,
-        np.log1p(index.lengths),
+        np.log1p(index.lengths[rows]),
         type_match,
-        index.quoted * asks_for_words(question),
-        index.quoted,
-    ])  # fmt: skip
+        quoted * asks_for_words(question),
+        quoted,
+    ]).astype(np.float32)  # fmt: skip
 
 
 WINDOW_FEATURES = (
@@ -126,9 +135,13 @@ WINDOW_FEATURES = (
 )  # fmt: skip
 
 
-def candidate_features(index: Index, pairs: Ints, x: Floats) -> Floats:
-    """Features of each candidate from those of its sentences (one row per pair)."""
-    first, last = x[pairs[:, 0]], x[pairs[:, 1]]
+def candidate_features(
+    index: Index, pairs: Ints, x: Floats, position: Ints | None = None
+) -> Floats:
+    """Features of each candidate from those of its sentences (one row per pair); `position`
+    maps a passage number to its row of `x` when `x` holds only some passages."""
+    at = pairs if position is None else position[pairs]
+    first, last = x[at[:, 0]], x[at[:, 1]]
     mean = (first[:, [0, 2, 4]] + last[:, [0, 2, 4]]) / 2
     chars = index.passage_ends[pairs[:, 1]] - index.passage_starts[pairs[:, 0]]
     return np.column_stack(
@@ -143,9 +156,15 @@ REFUSAL_FEATURES = (
 
 
 def answerability(
-    index: Index, question: str, question_vector: Vectors, x: Floats, scores: Floats
+    index: Index,
+    question: str,
+    question_vector: Vectors,
+    x: Floats,
+    scores: Floats,
+    dense_median: float | None = None,
 ) -> Floats:
-    """Question-level evidence that the documents answer it (REFUSAL_FEATURES, in order)."""
+    """Question-level evidence that the documents answer it (REFUSAL_FEATURES, in order).
+    `dense_median` is over all passages (default: over the candidates in `x`)."""
     best = int(np.argmax(scores))
     column = WINDOW_FEATURES.index
     tokens = set(lexical_tokens(question))
@@ -160,7 +179,7 @@ def answerability(
         x[best, column("max_coverage")],
         known / sum(idf.values()) if idf else 0.0,
         np.log1p(len(tokens)),
-        dense.max() - np.median(dense),
+        dense.max() - (np.median(dense) if dense_median is None else dense_median),
     ])  # fmt: skip
 
 
@@ -199,10 +218,17 @@ def rank(index: Index, question: str, question_vector: Vectors, top: int = 10) -
     to the best one."""
     if len(index) == 0:
         return []
+    signals = _signals(index, question, question_vector)
+    rows = shortlist(index, signals[0], signals[1])
+    position = np.full(len(index), -1, dtype=np.int32)
+    position[rows] = np.arange(len(rows), dtype=np.int32)
     pairs = index.candidate_pairs
-    x = candidate_features(index, pairs, features(index, question, question_vector))
+    pairs = pairs[(position[pairs[:, 0]] >= 0) & (position[pairs[:, 1]] >= 0)]
+    per_passage = features(index, question, question_vector, rows, signals)
+    x = candidate_features(index, pairs, per_passage, position)
     scores = x @ MODEL.weights
-    evidence = answerability(index, question, question_vector, x, scores)
+    median = float(np.median(signals[0]))
+    evidence = answerability(index, question, question_vector, x, scores, median)
     answered = float(1 / (1 + np.exp(-(evidence @ MODEL.refusal_weights + MODEL.refusal_bias))))
     order = np.argsort(-scores)[:top]
     best = float(scores[order[0]])

@@ -133,7 +133,7 @@ def main() -> None:
     rows, answerable, row_weight = [], [], []
     for index, q, v, x, labels, w in prepared:
         scores = x @ weights
-        rows.append(answerability(index, q.text, v, x, scores))
+        rows.append(answerability(index, q.text, v, x, scores, float(np.median(index.vectors @ v))))
         answerable.append(0.0 if labels is None else 1.0)
         row_weight.append(w)
     rx, ry, rw = np.array(rows), np.array(answerable), np.array(row_weight)
