@@ -131,6 +131,30 @@ class Index:
         self.centered_norms: npt.NDArray[np.float32] = np.maximum(
             np.linalg.norm(self.vectors - self.centroid, axis=1), 1e-6
         ).astype(np.float32)
+        # Paragraph-level views: the mean of its sentence vectors, and BM25 over its words.
+        starts = (
+            np.flatnonzero(np.r_[True, self.paragraph_of[1:] != self.paragraph_of[:-1]])
+            if self.passages
+            else np.zeros(0, dtype=np.int64)
+        )
+        summed = (
+            np.add.reduceat(self.vectors, starts, axis=0)
+            if self.passages
+            else np.zeros((0, dim), np.float32)
+        )
+        self.paragraph_vectors: Vectors = (
+            summed / np.maximum(np.linalg.norm(summed, axis=1, keepdims=True), 1e-6)
+        ).astype(np.float32)
+        self.paragraph_bm25 = bm25s.BM25()
+        if self.passages:
+            bounds = [*starts.tolist(), len(self.passages)]
+            self.paragraph_bm25.index(
+                [
+                    [t for i in range(a, b) for t in self.tokens[i]]
+                    for a, b in zip(bounds, bounds[1:], strict=False)
+                ],
+                show_progress=False,
+            )
         self.bm25 = bm25s.BM25()
         if self.passages:
             self.bm25.index(self.tokens, show_progress=False)

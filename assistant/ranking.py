@@ -55,6 +55,7 @@ FEATURES = (
     "dense", "dense_z", "lexical", "lexical_raw", "coverage", "paragraph_dense",
     "paragraph_lexical", "previous_dense", "next_dense", "previous_lexical", "next_lexical",
     "pronoun_previous_lexical", "centered", "length", "type_match", "quoted_words", "quoted",
+    "paragraph_mean_dense", "paragraph_bm25",
 )  # fmt: skip
 
 
@@ -108,6 +109,14 @@ def features(
     previous_lexical = _shifted(lexical, paragraphs, 1, 0.0)[rows]
     quoted = index.quoted[rows]
     std = float(dense.std()) or 1.0
+    paragraph_of_rows = paragraphs[rows]
+    tokens = lexical_tokens(question)
+    paragraph_lexical = (
+        index.paragraph_bm25.get_scores(tokens)
+        if tokens
+        else np.zeros(len(index.paragraph_vectors))
+    )
+    paragraph_lexical = paragraph_lexical / max(float(paragraph_lexical.max()), 1e-6)
     return np.column_stack([
         dense[rows],
         (dense[rows] - dense.mean()) / std,
@@ -126,6 +135,8 @@ def features(
         type_match,
         quoted * asks_for_words(question),
         quoted,
+        (index.paragraph_vectors @ question_vector)[paragraph_of_rows],
+        paragraph_lexical[paragraph_of_rows],
     ]).astype(np.float32)  # fmt: skip
 
 
@@ -151,8 +162,12 @@ def candidate_features(
 
 REFUSAL_FEATURES = (
     "best_score", "best_dense", "best_lexical_raw", "best_coverage", "corpus_coverage",
-    "question_terms", "dense_margin",
+    "question_terms", "dense_margin", "known_share",
 )  # fmt: skip
+# What a passage's similarity to an unrelated question typically is; a small corpus's own median
+# is blended towards it, so one or two passages do not make every question look off-topic.
+TYPICAL_UNRELATED_DENSE = 0.1
+PRIOR_PASSAGES = 20
 
 
 def answerability(
@@ -172,6 +187,7 @@ def answerability(
     idf = {t: np.log(1 + n / (1 + _df(index, t))) for t in tokens}
     known = sum(w for t, w in idf.items() if _df(index, t) > 0)
     dense = x[:, column("max_dense")]
+    median = float(np.median(dense) if dense_median is None else dense_median)
     return np.array([
         scores[best],
         dense.max(),
@@ -179,7 +195,8 @@ def answerability(
         x[best, column("max_coverage")],
         known / sum(idf.values()) if idf else 0.0,
         np.log1p(len(tokens)),
-        dense.max() - (np.median(dense) if dense_median is None else dense_median),
+        dense.max() - (n * median + PRIOR_PASSAGES * TYPICAL_UNRELATED_DENSE) / (n + PRIOR_PASSAGES),
+        sum(_df(index, t) > 0 for t in tokens) / len(tokens) if tokens else 0.0,
     ])  # fmt: skip
 
 

@@ -145,3 +145,15 @@ def test_highlight_marks_a_clause_without_changing_the_quote() -> None:
     clause = quote[span[0] : span[1]]
     assert "official letter" in clause and len(clause) < len(quote)
     assert answering_clause("When?", "Too short to highlight.") is None
+
+
+def test_a_folder_of_one_sentence_still_answers_and_refuses(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    (tmp_path / "refunds.md").write_text(
+        "Refunds are paid within 14 days of a return.", encoding="utf-8"
+    )
+    tiny = Assistant.load(tmp_path, cache_dir=cache_dir)
+    answered = tiny.answer("How are refunds paid?")
+    assert answered.answered and answered.citations[0].quote.startswith("Refunds are paid")
+    assert not tiny.answer("What is the weather in Moscow?").answered

@@ -31,17 +31,17 @@ def _figures(tally: Tally) -> dict[str, float]:
 
 def test_held_out_article_questions(embedder: Embedder, cache_dir: Path) -> None:
     figures = _figures(_run("held-out.jsonl", embedder, cache_dir)["policy-qa"])
-    # measured: hit@1 0.533, hit@3 0.800, answered 1.000, refused 0.500
+    # measured: hit@1 0.733, hit@3 0.800, answered 1.000, refused 0.625
     assert figures["violations"] == 0
-    assert figures["hit@1"] >= 0.45
+    assert figures["hit@1"] >= 0.60
     assert figures["hit@3"] >= 0.70
     assert figures["answered"] >= 0.90
-    assert figures["refused"] >= 0.35
+    assert figures["refused"] >= 0.50
 
 
 def test_article_dev_questions(embedder: Embedder, cache_dir: Path) -> None:
     figures = _figures(_run("kaspersky-dev.jsonl", embedder, cache_dir)["policy-qa"])
-    # measured: hit@1 0.467, hit@3 0.733, answered 0.933, refused 0.833
+    # measured: hit@1 0.533, hit@3 0.733, answered 0.933, refused 0.833
     assert figures["violations"] == 0
     assert figures["hit@3"] >= 0.65
     assert figures["answered"] >= 0.85
@@ -54,6 +54,6 @@ def test_privacy_policies_lead_over_plain_dense_retrieval(
     tallies = _run("policyqa-dev-sample.json", embedder, cache_dir)
     ours, dense = _figures(tallies["policy-qa"]), _figures(tallies["plain dense"])
     assert ours["violations"] == 0
-    # measured on these three policies: 0.283 vs 0.152 (1.87x) and 0.422 vs 0.289 (1.46x)
+    # measured on these three policies: 0.276 vs 0.152 (1.82x) and 0.430 vs 0.289 (1.49x)
     assert ours["hit@1"] >= 1.6 * dense["hit@1"]
     assert ours["hit@3"] >= 1.3 * dense["hit@3"]
