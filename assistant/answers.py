@@ -67,20 +67,19 @@ def answering_clause(question: str, quote: str) -> tuple[int, int] | None:
     asked = set(lexical_tokens(question))
     why = bool(re.match(r"\s*(why|what\s+(reason|did|does|do)\b)", question, re.IGNORECASE))
     cuts = [0, *(m.end() for m in _CLAUSE_BREAK.finditer(quote)), len(quote)]
+    spans = [(a, b, 0.0) for a, b in zip(cuts, cuts[1:], strict=False)]
+    # Asked why, a statement quoted inside the quote is usually the reason someone gave.
+    spans += [(*m.span(1), 2.5 if why else 0.0) for m in _EMBEDDED_QUOTE.finditer(quote)]
     best, best_score = None, 0.0
-    for a, b in zip(cuts, cuts[1:], strict=False):
-        clause = quote[a:b]
-        tokens = lexical_tokens(clause)
+    for a, b, bonus in spans:
+        tokens = lexical_tokens(quote[a:b])
         if len(tokens) < 3:
             continue
-        score = float(len(asked.intersection(tokens)))
+        score = float(len(asked.intersection(tokens))) + bonus
         if why and _CAUSE.intersection(tokens):
             score += 1.5
         if score > best_score:
             best, best_score = (a, b), score
-    embedded = _EMBEDDED_QUOTE.search(quote)
-    if why and embedded and best_score < 2:
-        best = embedded.span(1)
     if best is None:
         return None
     start, end = best
