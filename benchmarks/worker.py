@@ -56,6 +56,18 @@ def latency(
     return times
 
 
+def _peak_rss_mb() -> float:
+    """This process's own high-water mark. Not ru_maxrss: Linux carries that over fork and exec,
+    so a worker started by a big parent reports the parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("mode", choices=["latency", "memory"])
@@ -79,7 +91,7 @@ def main() -> None:
         load_s[name] = time.perf_counter() - start
     count = args.questions if args.mode == "latency" else 20
     times = latency(systems, count, args.budget)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    peak_mb = _peak_rss_mb()
     print(json.dumps({"load_s": load_s, "latencies_ms": times, "peak_rss_mb": peak_mb}))
 
 
