@@ -99,8 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(args: argparse.Namespace, show_progress: bool = False) -> Assistant:
-    return Assistant.load(args.knowledge, show_progress=show_progress)
+def _load(args: argparse.Namespace) -> Assistant:
+    # A progress bar on a terminal only: long first indexing shows how far it got.
+    return Assistant.load(args.knowledge, show_progress=sys.stderr.isatty())
 
 
 def answer_json(answer: Answer) -> str:
@@ -170,7 +171,7 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _index(args: argparse.Namespace) -> int:
-    assistant = _load(args, show_progress=sys.stderr.isatty())
+    assistant = _load(args)
     stats = assistant.index.stats
     reused = stats.passages - stats.embedded
     print(

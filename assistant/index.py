@@ -8,7 +8,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import bm25s
@@ -39,8 +39,8 @@ def default_cache_dir() -> Path:
     return Path(base) / "policy-qa"
 
 
-@dataclass(frozen=True)
-class _Entry:
+@dataclass
+class _Entry:  # mutable: the index takes over its vectors and releases them one by one
     passages: list[Passage]
     tokens: list[list[str]]
     vectors: Vectors
@@ -68,7 +68,7 @@ class Cache:
         try:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(str(data["meta"]))
-                vectors = data["vectors"].astype(np.float32)
+                vectors = data["vectors"].astype(np.float32, copy=False)
                 cues = data["cues"].astype(bool)
         except FileNotFoundError:
             return None
@@ -79,7 +79,7 @@ class Cache:
         return _Entry(passages, meta["tokens"], vectors, cues)
 
     def put(self, doc: Document, entry: _Entry) -> None:
-        meta = json.dumps({"passages": [vars(p) for p in entry.passages], "tokens": entry.tokens})
+        meta = json.dumps({"passages": [asdict(p) for p in entry.passages], "tokens": entry.tokens})
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
@@ -108,16 +108,20 @@ class Index:
         self.documents = documents
         self.stats = stats
         self.passages: list[Passage] = [p for e in entries for p in e.passages]
-        self.tokens: list[list[str]] = [t for e in entries for t in e.tokens]
+        # Lexical tokens are only needed to build the BM25 indexes and the term matrix below.
+        tokens: list[list[str]] = [t for e in entries for t in e.tokens]
         self.doc_of: npt.NDArray[np.int32] = np.array(
             [d for d, e in enumerate(entries) for _ in e.passages], dtype=np.int32
         )
         dim = entries[0].vectors.shape[1] if entries and len(entries[0].vectors) else 384
-        self.vectors: Vectors = (
-            np.vstack([e.vectors for e in entries if len(e.vectors)])
-            if self.passages
-            else np.zeros((0, dim), dtype=np.float32)
-        )
+        # Copied into one matrix document by document, each document's copy released at once:
+        # peak memory is one matrix, not two.
+        self.vectors: Vectors = np.empty((len(self.passages), dim), dtype=np.float32)
+        row = 0
+        for entry in entries:
+            self.vectors[row : row + len(entry.vectors)] = entry.vectors
+            row += len(entry.vectors)
+            entry.vectors = np.zeros((0, dim), dtype=np.float32)
         # Paragraph ids across the whole index, so neighbours never cross documents.
         keys = [(int(d), p.paragraph) for d, p in zip(self.doc_of, self.passages, strict=True)]
         ids = {key: i for i, key in enumerate(dict.fromkeys(keys))}
@@ -128,9 +132,12 @@ class Index:
         )
         # |v - centroid| per passage, so similarity after removing the corpus's common direction
         # needs no second copy of the vectors.
-        self.centered_norms: npt.NDArray[np.float32] = np.maximum(
-            np.linalg.norm(self.vectors - self.centroid, axis=1), 1e-6
-        ).astype(np.float32)
+        self.centered_norms: npt.NDArray[np.float32] = np.ones(len(self.vectors), dtype=np.float32)
+        for begin in range(0, len(self.vectors), 8192):  # in chunks: no second copy of the vectors
+            chunk = self.vectors[begin : begin + 8192] - self.centroid
+            self.centered_norms[begin : begin + 8192] = np.maximum(
+                np.linalg.norm(chunk, axis=1), 1e-6
+            )
         # Paragraph-level views: the mean of its sentence vectors, and BM25 over its words.
         starts = (
             np.flatnonzero(np.r_[True, self.paragraph_of[1:] != self.paragraph_of[:-1]])
@@ -150,24 +157,24 @@ class Index:
             bounds = [*starts.tolist(), len(self.passages)]
             self.paragraph_bm25.index(
                 [
-                    [t for i in range(a, b) for t in self.tokens[i]]
+                    [t for i in range(a, b) for t in tokens[i]]
                     for a, b in zip(bounds, bounds[1:], strict=False)
                 ],
                 show_progress=False,
             )
         self.bm25 = bm25s.BM25()
         if self.passages:
-            self.bm25.index(self.tokens, show_progress=False)
+            self.bm25.index(tokens, show_progress=False)
         # Which passage holds which term: question-term coverage is one sparse product.
         self.vocabulary: dict[str, int] = {}
         rows, cols = [], []
-        for row, tokens in enumerate(self.tokens):
-            for token in set(tokens):
+        for row, passage_tokens in enumerate(tokens):
+            for token in set(passage_tokens):
                 rows.append(row)
                 cols.append(self.vocabulary.setdefault(token, len(self.vocabulary)))
         self.term_matrix = scipy.sparse.csr_matrix(
             (np.ones(len(rows), dtype=np.float32), (rows, cols)),
-            shape=(len(self.tokens), max(len(self.vocabulary), 1)),
+            shape=(len(tokens), max(len(self.vocabulary), 1)),
         )
         self.document_frequency = np.asarray(self.term_matrix.sum(axis=0)).ravel()
         self.cues = (

@@ -11,7 +11,7 @@ from assistant.boilerplate import boilerplate_blocks
 from assistant.documents import Document
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a large index holds hundreds of thousands
 class Passage:
     """A sentence of a document: `document.text[start:end]` is its exact text."""
 

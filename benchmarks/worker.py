@@ -1,7 +1,8 @@
 """Serving processes for the warm measurements; each prints one JSON object.
 
-`python -m benchmarks.worker latency KNOWLEDGE CACHE BASELINE.npz` loads both systems and asks
-each question of both, in alternating order, so load spikes from other processes hit both alike.
+`python -m benchmarks.worker latency ours|baseline KNOWLEDGE CACHE BASELINE.npz` loads one system
+and times its answers (one process per system: torch's spinning OpenMP workers would otherwise
+slow the other system down); `both` alternates the two in one process.
 `python -m benchmarks.worker memory ours|baseline ...` loads one system alone, answers a few
 questions and reports its peak resident memory.
 """

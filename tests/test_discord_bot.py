@@ -23,6 +23,7 @@ from adapters import discord_bot
 from adapters.discord_bot import FAILED, create_bot, render_payloads
 from adapters.limits import PerUserRateLimiter
 from assistant import Answer, Assistant, Citation
+from tests.doubles import BrokenAssistant, SlowAssistant
 
 # Note: discord.py imports the deprecated `audioop` on Python 3.11, and simcord's pytest plugin
 # imports discord.py while plugins load, before any mark in this module could apply. Until
@@ -78,25 +79,6 @@ async def discord_world(bot: discord_bot.PolicyBot, **options: Any) -> AsyncIter
         alice = guild.add_member(env.create_user("alice"))
         bob = guild.add_member(env.create_user("bob"))
         yield World(env, bot, channel, alice, bob)
-
-
-class SlowAssistant:
-    """The real assistant behind a core that takes `delay` seconds to answer."""
-
-    def __init__(self, inner: Assistant, delay: float) -> None:
-        self.inner, self.delay = inner, delay
-
-    def answer(self, question: str) -> Answer:
-        time.sleep(self.delay)
-        return self.inner.answer(question)
-
-    def document(self, path: str) -> Any:
-        return self.inner.document(path)
-
-
-class BrokenAssistant(SlowAssistant):
-    def answer(self, question: str) -> Answer:
-        raise RuntimeError("index file is corrupt")
 
 
 # --- rendering ----------------------------------------------------------------------------

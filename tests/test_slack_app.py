@@ -33,6 +33,7 @@ from adapters.slack_render import (
     render_payloads,
 )
 from assistant import Answer, Assistant, Citation
+from tests.doubles import BrokenAssistant, SlowAssistant
 
 SECRET = "signing-secret-SENTINEL-5ec7e7"
 TOKEN = "xoxb-SENTINEL-T0KEN-0000"
@@ -174,25 +175,6 @@ def mention(text: str, ts: str = "1700000000.000200", **extra: Any) -> dict[str,
         "ts": ts,
         **extra,
     }
-
-
-class SlowAssistant:
-    """The real core, 5 s slower: what a busy CPU looks like to the adapter."""
-
-    def __init__(self, inner: Assistant, delay: float = 5.0) -> None:
-        self.inner, self.delay = inner, delay
-
-    def answer(self, question: str) -> Answer:
-        time.sleep(self.delay)
-        return self.inner.answer(question)
-
-    def document(self, path: str) -> Any:
-        return self.inner.document(path)
-
-
-class BrokenAssistant(SlowAssistant):
-    def answer(self, question: str) -> Answer:
-        raise RuntimeError("index file vanished")
 
 
 class FixedAnswer(SlowAssistant):
@@ -510,12 +492,12 @@ async def test_internal_error_gives_a_kind_reply_and_logs_the_traceback(
     app = await serve_app(BrokenAssistant(assistant))
     await app.event(dm(QUESTION))
     [post] = await slack.wait_for("chat.postMessage")
-    assert post["text"] == SORRY and "index file vanished" not in texts(post)
+    assert post["text"] == SORRY and "index file is corrupt" not in texts(post)
     await app.command(QUESTION, f"{slack.url}/response/1")
     [reply] = await slack.wait_for("response_url")  # "Looking…" went back as the ack itself
     assert reply["text"] == SORRY and reply["response_type"] == "ephemeral"
     [failure, *_] = [r for r in caplog.records if r.name == "adapters.slack_app" and r.exc_info]
-    assert failure.levelno == logging.ERROR and "index file vanished" in caplog.text
+    assert failure.levelno == logging.ERROR and "index file is corrupt" in caplog.text
     assert "Traceback" in caplog.text and "Traceback" not in texts(post)
 
 
