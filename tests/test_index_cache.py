@@ -5,7 +5,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from assistant import Assistant
+from assistant.index import _Snapshots
 from tests.conftest import ROOT
 
 
@@ -43,3 +46,27 @@ def test_a_damaged_cache_file_is_ignored_and_rebuilt(tmp_path: Path) -> None:
     rebuilt = Assistant.load(cache_dir=cache)
     assert rebuilt.index.stats.embedded == rebuilt.index.stats.passages
     assert rebuilt.answer("Why was Kaspersky banned?").answered
+
+
+def test_a_large_index_restarts_from_its_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_Snapshots, "MIN_PASSAGES", 1)  # the bundled article counts as large here
+    folder, cache = tmp_path / "knowledge", tmp_path / "cache"
+    shutil.copytree(ROOT / "knowledge", folder)
+    first = Assistant.load(folder, cache_dir=cache)
+    (snapshot,) = cache.rglob("index-*.pickle")
+    assert snapshot.stat().st_mode & 0o077 == 0  # private to the user: it is a pickle
+    again = Assistant.load(folder, cache_dir=cache)
+    assert again.index.stats.embedded == 0
+    question = "Why was Kaspersky banned?"
+    assert again.answer(question) == first.answer(question)
+
+    (folder / "note.md").write_text("The office closes at six on Fridays.", encoding="utf-8")
+    changed = Assistant.load(folder, cache_dir=cache)  # other documents: another snapshot
+    assert changed.index.stats.embedded == 1
+    assert changed.answer("When does the office close on Fridays?").answered
+
+    snapshot.write_bytes(b"damaged")
+    (folder / "note.md").unlink()
+    assert Assistant.load(folder, cache_dir=cache).answer(question) == first.answer(question)
