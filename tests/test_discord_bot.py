@@ -8,27 +8,20 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import discord
 import pytest
-import simcord
 
 from adapters import discord_bot
 from adapters.discord_bot import FAILED, create_bot, render_payloads
 from adapters.limits import PerUserRateLimiter
 from assistant import Answer, Assistant, Citation
 from tests.doubles import BrokenAssistant, SlowAssistant
-
-# Note: discord.py imports the deprecated `audioop` on Python 3.11, and simcord's pytest plugin
-# imports discord.py while plugins load, before any mark in this module could apply. Until
-# pyproject's filterwarnings ignores it, run with
-#   -W "ignore:'audioop' is deprecated:DeprecationWarning"
+from tests.fake_discord import discord_world
 
 KASPERSKY = "Why was Kaspersky banned?"
 ZWSP = "\u200b"
@@ -48,37 +41,6 @@ def assert_within_discord_limits(payload: dict[str, Any]) -> None:
 
 def assert_no_live_mentions(text: str) -> None:
     assert not re.search(r"@(everyone|here)|<@[!&]?\d", text), text
-
-
-@dataclass
-class World:
-    env: simcord.Env
-    bot: discord_bot.PolicyBot
-    channel: simcord.ChannelHandle
-    alice: simcord.MemberActor
-    bob: simcord.MemberActor
-
-    def bot_messages(self, channel: simcord.ChannelHandle | None = None) -> list[discord.Message]:
-        history = (channel or self.channel).history()
-        return [m for m in history if self.bot.user and m.author.id == self.bot.user.id]
-
-    def posted(self, kind: str) -> list[Any]:
-        """JSON bodies the bot sent: 'messages', 'callback' (interaction) or 'webhooks'."""
-        return [
-            e.json
-            for e in self.env.http_requests
-            if e.method == "POST" and (kind in e.path.split("/")[1] or e.path.endswith(kind))
-        ]
-
-
-@asynccontextmanager
-async def discord_world(bot: discord_bot.PolicyBot, **options: Any) -> AsyncIterator[World]:
-    async with simcord.run(bot, **options) as env:
-        guild = env.create_guild()
-        channel = guild.create_text_channel("general")
-        alice = guild.add_member(env.create_user("alice"))
-        bob = guild.add_member(env.create_user("bob"))
-        yield World(env, bot, channel, alice, bob)
 
 
 # --- rendering ----------------------------------------------------------------------------

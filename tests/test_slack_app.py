@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import hashlib
-import hmac
 import json
 import logging
 import time
@@ -13,7 +11,6 @@ from collections.abc import AsyncIterator, Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import aiohttp
 import pytest
@@ -24,157 +21,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters import slack_app
 from adapters.limits import PerUserRateLimiter
 from adapters.slack_app import SORRY, create_app, create_web_app
-from adapters.slack_render import (
-    MAX_BLOCKS,
-    NOT_COVERED,
-    SECTION_LIMIT,
-    escape,
-    quote_sections,
-    render_payloads,
-)
-from assistant import Answer, Assistant, Citation
+from adapters.slack_render import render_payloads
+from assistant import Answer, Assistant
 from tests.doubles import BrokenAssistant, SlowAssistant
+from tests.fake_slack import SECRET, FakeSlack, Running, dm, mention
+from tests.test_slack_render import assert_within_limits, long_answer, texts
 
-SECRET = "signing-secret-SENTINEL-5ec7e7"
 TOKEN = "xoxb-SENTINEL-T0KEN-0000"
 TEXT_SENTINEL = "zebracornflakes"  # user text that must never reach the logs
 QUESTION = "Why was Kaspersky banned?"
 QUIET_SECONDS = 1.5  # how long "no further reply" is watched for
-# Slack refused messages near 13k characters (msg_blocks_too_long): the margin we promise.
-MESSAGE_CEILING = 12_000
 session_loop = pytest.mark.asyncio(loop_scope="session")
-
-
-class FakeSlack:
-    """A local Slack Web API (/api/<method>) and response_url (/response/<n>), recording bodies."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any], float]] = []
-        self.rate_limit_next = 0  # answer this many chat.postMessage calls with 429
-        self.auth_error: str | None = None  # auth.test's error, as for a revoked token
-        self.runner: web.AppRunner | None = None
-        self.url = ""
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.add_routes(
-            [web.post("/api/{method}", self.api), web.post("/response/{n}", self.response)]
-        )
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-
-    async def _body(self, request: web.Request) -> dict[str, Any]:
-        if request.content_type == "application/json":
-            return dict(await request.json())
-        return dict(await request.post())
-
-    async def api(self, request: web.Request) -> web.StreamResponse:
-        method = request.match_info["method"]
-        self.calls.append((method, await self._body(request), time.monotonic()))
-        if method == "chat.postMessage" and self.rate_limit_next > 0:
-            self.rate_limit_next -= 1
-            return web.json_response(
-                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
-            )
-        if method == "auth.test" and self.auth_error:
-            return web.json_response({"ok": False, "error": self.auth_error})
-        if method == "auth.test":
-            return web.json_response(
-                {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "qa"}
-            )
-        return web.json_response({"ok": True, "ts": f"{time.time():.6f}", "channel": "C1"})
-
-    async def response(self, request: web.Request) -> web.StreamResponse:
-        self.calls.append(("response_url", await self._body(request), time.monotonic()))
-        return web.Response(text="ok")
-
-    def posted(self, method: str = "chat.postMessage") -> list[dict[str, Any]]:
-        return [body for name, body, _ in self.calls if name == method]
-
-    async def wait_for(
-        self, method: str, count: int = 1, timeout: float = 60.0
-    ) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while len(self.posted(method)) < count:
-            assert time.monotonic() < deadline, f"no {method} within {timeout} s: {self.calls}"
-            await asyncio.sleep(0.02)
-        return self.posted(method)
-
-
-class Running:
-    """The app under test, served on loopback exactly as `serve()` serves it."""
-
-    def __init__(self, url: str, session: aiohttp.ClientSession) -> None:
-        self.url, self.session = url, session
-
-    async def send(
-        self, body: str, content_type: str, timestamp: str | None = None, secret: str = SECRET
-    ) -> tuple[int, float]:
-        timestamp = timestamp if timestamp is not None else str(int(time.time()))
-        signature = (
-            "v0="
-            + hmac.new(
-                secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256
-            ).hexdigest()
-        )
-        headers = {
-            "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": timestamp,
-            "X-Slack-Signature": signature,
-        }
-        started = time.monotonic()
-        async with self.session.post(
-            f"{self.url}/slack/events", data=body.encode(), headers=headers
-        ) as resp:
-            await resp.read()
-            return resp.status, time.monotonic() - started
-
-    async def command(
-        self, text: str, response_url: str, user: str = "U1", **kwargs: Any
-    ) -> tuple[int, float]:
-        form = {"command": "/ask", "text": text, "user_id": user, "channel_id": "C1",
-                "team_id": "T1", "response_url": response_url, "trigger_id": "1.2.3"}  # fmt: skip
-        return await self.send(urlencode(form), "application/x-www-form-urlencoded", **kwargs)
-
-    async def event(
-        self, event: dict[str, Any], event_id: str = "Ev1", **kwargs: Any
-    ) -> tuple[int, float]:
-        authorizations = [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}]
-        body = {"team_id": "T1", "api_app_id": "A1", "type": "event_callback", "event": event,
-                "event_id": event_id, "event_time": int(time.time()),
-                "authorizations": authorizations}  # fmt: skip
-        return await self.send(json.dumps(body), "application/json", **kwargs)
-
-    async def health(self) -> dict[str, Any]:
-        async with self.session.get(f"{self.url}/healthz") as resp:
-            assert resp.status == 200
-            return dict(await resp.json())
-
-
-def dm(text: str, ts: str = "1700000000.000100", **extra: Any) -> dict[str, Any]:
-    return {
-        "type": "message",
-        "channel_type": "im",
-        "channel": "D1",
-        "user": "U1",
-        "text": text,
-        "ts": ts,
-        **extra,
-    }
-
-
-def mention(text: str, ts: str = "1700000000.000200", **extra: Any) -> dict[str, Any]:
-    return {
-        "type": "app_mention",
-        "channel": "C1",
-        "user": "U1",
-        "text": f"<@UBOT> {text}",
-        "ts": ts,
-        **extra,
-    }
 
 
 class FixedAnswer(SlowAssistant):
@@ -215,19 +72,6 @@ async def serve_app(slack: FakeSlack) -> AsyncIterator[Callable[..., Any]]:
     await session.close()
     for runner in runners:
         await runner.cleanup()
-
-
-def texts(body: dict[str, Any]) -> str:
-    return json.dumps(body, ensure_ascii=False)
-
-
-def assert_within_limits(payload: dict[str, Any]) -> None:
-    assert len(payload["blocks"]) <= MAX_BLOCKS
-    assert len(json.dumps(payload, ensure_ascii=False)) <= MESSAGE_CEILING
-    assert len(payload["text"]) <= 4_000  # Slack truncates at 40,000; ours stays far under
-    for block in payload["blocks"]:
-        if block["type"] == "section":
-            assert len(block["text"]["text"]) <= SECTION_LIMIT
 
 
 @session_loop
@@ -404,49 +248,6 @@ async def test_still_loading_model_acks_and_answers_once_loaded(serve_app, slack
     loading.set_result(assistant)
     await slack.wait_for("response_url")
     assert await app.health() == {"model_loaded": True}
-
-
-def long_answer(assistant: Assistant, sizes: list[int]) -> Answer:
-    path = str(assistant.documents[0].path)
-    quotes = [
-        " ".join(f"lorem{i}x{n}" for n in range(size // 10))[:size] for i, size in enumerate(sizes)
-    ]
-    citations = tuple(
-        Citation(q, path, 0, len(q), assistant.documents[0].source, f"paragraph {i}", None, 0.9)
-        for i, q in enumerate(quotes, 1)
-    )
-    return Answer("Tell me everything", True, "…", citations)
-
-
-def sections_of(payload: dict[str, Any]) -> list[str]:
-    return [b["text"]["text"] for b in payload["blocks"] if b["type"] == "section"]
-
-
-@pytest.mark.parametrize(("quote_chars", "sections"), [(2_998, 1), (2_999, 2)])
-def test_section_boundary_3000_and_3001(quote_chars: int, sections: int) -> None:
-    rendered = quote_sections("y" * quote_chars)  # "> " + quote: 3,000 and 3,001 characters
-    assert len(rendered) == sections and all(len(s) <= SECTION_LIMIT for s in rendered)
-    assert "".join(line[2:] for s in rendered for line in s.split("\n")) == "y" * quote_chars
-
-
-def test_long_answer_is_split_at_quote_boundaries_within_limits(assistant: Assistant) -> None:
-    answer = long_answer(assistant, [2_500, 2_990, 2_995, 6_000])
-    payloads = render_payloads(answer, assistant)
-    assert len(payloads) > 1
-    for payload in payloads:
-        assert_within_limits(payload)
-    for citation in answer.citations:
-        holders = [p for p in payloads if f"lorem{answer.citations.index(citation)}x1 " in texts(p)]
-        [holder] = holders  # one quote, one message: never split across messages
-        pieces = [line[2:] for s in sections_of(holder) for line in s.split("\n")]
-        assert escape(citation.quote) in "".join(pieces)
-
-
-def test_unanswered_question_says_the_documents_do_not_cover_it(assistant: Assistant) -> None:
-    [payload] = render_payloads(
-        assistant.answer("What is the boiling point of mercury on Mars?"), assistant
-    )
-    assert sections_of(payload)[0].startswith(NOT_COVERED)
 
 
 @session_loop

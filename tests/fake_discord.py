@@ -1,0 +1,44 @@
+"""A simulated Discord (simcord's gateway and REST API, in process) around the bot under test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+import simcord
+
+from adapters import discord_bot
+
+
+@dataclass
+class World:
+    env: simcord.Env
+    bot: discord_bot.PolicyBot
+    channel: simcord.ChannelHandle
+    alice: simcord.MemberActor
+    bob: simcord.MemberActor
+
+    def bot_messages(self, channel: simcord.ChannelHandle | None = None) -> list[discord.Message]:
+        history = (channel or self.channel).history()
+        return [m for m in history if self.bot.user and m.author.id == self.bot.user.id]
+
+    def posted(self, kind: str) -> list[Any]:
+        """JSON bodies the bot sent: 'messages', 'callback' (interaction) or 'webhooks'."""
+        return [
+            e.json
+            for e in self.env.http_requests
+            if e.method == "POST" and (kind in e.path.split("/")[1] or e.path.endswith(kind))
+        ]
+
+
+@asynccontextmanager
+async def discord_world(bot: discord_bot.PolicyBot, **options: Any) -> AsyncIterator[World]:
+    async with simcord.run(bot, **options) as env:
+        guild = env.create_guild()
+        channel = guild.create_text_channel("general")
+        alice = guild.add_member(env.create_user("alice"))
+        bob = guild.add_member(env.create_user("bob"))
+        yield World(env, bot, channel, alice, bob)

@@ -1,0 +1,150 @@
+"""A local fake of Slack for the adapter's tests: its Web API and response_url on loopback, recording
+what they receive, and a client that sends correctly signed requests to the app under test
+(after bolt-python's tests/mock_web_api_server)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+
+SECRET = "signing-secret-SENTINEL-5ec7e7"
+
+
+class FakeSlack:
+    """A local Slack Web API (/api/<method>) and response_url (/response/<n>), recording bodies."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any], float]] = []
+        self.rate_limit_next = 0  # answer this many chat.postMessage calls with 429
+        self.auth_error: str | None = None  # auth.test's error, as for a revoked token
+        self.runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.add_routes(
+            [web.post("/api/{method}", self.api), web.post("/response/{n}", self.response)]
+        )
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+
+    async def _body(self, request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            return dict(await request.json())
+        return dict(await request.post())
+
+    async def api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        self.calls.append((method, await self._body(request), time.monotonic()))
+        if method == "chat.postMessage" and self.rate_limit_next > 0:
+            self.rate_limit_next -= 1
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+            )
+        if method == "auth.test" and self.auth_error:
+            return web.json_response({"ok": False, "error": self.auth_error})
+        if method == "auth.test":
+            return web.json_response(
+                {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "qa"}
+            )
+        return web.json_response({"ok": True, "ts": f"{time.time():.6f}", "channel": "C1"})
+
+    async def response(self, request: web.Request) -> web.StreamResponse:
+        self.calls.append(("response_url", await self._body(request), time.monotonic()))
+        return web.Response(text="ok")
+
+    def posted(self, method: str = "chat.postMessage") -> list[dict[str, Any]]:
+        return [body for name, body, _ in self.calls if name == method]
+
+    async def wait_for(
+        self, method: str, count: int = 1, timeout: float = 60.0
+    ) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while len(self.posted(method)) < count:
+            assert time.monotonic() < deadline, f"no {method} within {timeout} s: {self.calls}"
+            await asyncio.sleep(0.02)
+        return self.posted(method)
+
+
+class Running:
+    """The app under test, served on loopback exactly as `serve()` serves it."""
+
+    def __init__(self, url: str, session: aiohttp.ClientSession) -> None:
+        self.url, self.session = url, session
+
+    async def send(
+        self, body: str, content_type: str, timestamp: str | None = None, secret: str = SECRET
+    ) -> tuple[int, float]:
+        timestamp = timestamp if timestamp is not None else str(int(time.time()))
+        signature = (
+            "v0="
+            + hmac.new(
+                secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256
+            ).hexdigest()
+        )
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": signature,
+        }
+        started = time.monotonic()
+        async with self.session.post(
+            f"{self.url}/slack/events", data=body.encode(), headers=headers
+        ) as resp:
+            await resp.read()
+            return resp.status, time.monotonic() - started
+
+    async def command(
+        self, text: str, response_url: str, user: str = "U1", **kwargs: Any
+    ) -> tuple[int, float]:
+        form = {"command": "/ask", "text": text, "user_id": user, "channel_id": "C1",
+                "team_id": "T1", "response_url": response_url, "trigger_id": "1.2.3"}  # fmt: skip
+        return await self.send(urlencode(form), "application/x-www-form-urlencoded", **kwargs)
+
+    async def event(
+        self, event: dict[str, Any], event_id: str = "Ev1", **kwargs: Any
+    ) -> tuple[int, float]:
+        authorizations = [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}]
+        body = {"team_id": "T1", "api_app_id": "A1", "type": "event_callback", "event": event,
+                "event_id": event_id, "event_time": int(time.time()),
+                "authorizations": authorizations}  # fmt: skip
+        return await self.send(json.dumps(body), "application/json", **kwargs)
+
+    async def health(self) -> dict[str, Any]:
+        async with self.session.get(f"{self.url}/healthz") as resp:
+            assert resp.status == 200
+            return dict(await resp.json())
+
+
+def dm(text: str, ts: str = "1700000000.000100", **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "channel_type": "im",
+        "channel": "D1",
+        "user": "U1",
+        "text": text,
+        "ts": ts,
+        **extra,
+    }
+
+
+def mention(text: str, ts: str = "1700000000.000200", **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "app_mention",
+        "channel": "C1",
+        "user": "U1",
+        "text": f"<@UBOT> {text}",
+        "ts": ts,
+        **extra,
+    }

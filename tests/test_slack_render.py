@@ -1,0 +1,77 @@
+"""Slack rendering: Block Kit payloads within Slack's limits, split only between quotes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from adapters.slack_render import (
+    MAX_BLOCKS,
+    NOT_COVERED,
+    SECTION_LIMIT,
+    escape,
+    quote_sections,
+    render_payloads,
+)
+from assistant import Answer, Assistant, Citation
+
+# Slack refused messages near 13k characters (msg_blocks_too_long): the margin we promise.
+MESSAGE_CEILING = 12_000
+
+
+def texts(body: dict[str, Any]) -> str:
+    return json.dumps(body, ensure_ascii=False)
+
+
+def assert_within_limits(payload: dict[str, Any]) -> None:
+    assert len(payload["blocks"]) <= MAX_BLOCKS
+    assert len(json.dumps(payload, ensure_ascii=False)) <= MESSAGE_CEILING
+    assert len(payload["text"]) <= 4_000  # Slack truncates at 40,000; ours stays far under
+    for block in payload["blocks"]:
+        if block["type"] == "section":
+            assert len(block["text"]["text"]) <= SECTION_LIMIT
+
+
+def long_answer(assistant: Assistant, sizes: list[int]) -> Answer:
+    path = str(assistant.documents[0].path)
+    quotes = [
+        " ".join(f"lorem{i}x{n}" for n in range(size // 10))[:size] for i, size in enumerate(sizes)
+    ]
+    citations = tuple(
+        Citation(q, path, 0, len(q), assistant.documents[0].source, f"paragraph {i}", None, 0.9)
+        for i, q in enumerate(quotes, 1)
+    )
+    return Answer("Tell me everything", True, "…", citations)
+
+
+def sections_of(payload: dict[str, Any]) -> list[str]:
+    return [b["text"]["text"] for b in payload["blocks"] if b["type"] == "section"]
+
+
+@pytest.mark.parametrize(("quote_chars", "sections"), [(2_998, 1), (2_999, 2)])
+def test_section_boundary_3000_and_3001(quote_chars: int, sections: int) -> None:
+    rendered = quote_sections("y" * quote_chars)  # "> " + quote: 3,000 and 3,001 characters
+    assert len(rendered) == sections and all(len(s) <= SECTION_LIMIT for s in rendered)
+    assert "".join(line[2:] for s in rendered for line in s.split("\n")) == "y" * quote_chars
+
+
+def test_long_answer_is_split_at_quote_boundaries_within_limits(assistant: Assistant) -> None:
+    answer = long_answer(assistant, [2_500, 2_990, 2_995, 6_000])
+    payloads = render_payloads(answer, assistant)
+    assert len(payloads) > 1
+    for payload in payloads:
+        assert_within_limits(payload)
+    for citation in answer.citations:
+        holders = [p for p in payloads if f"lorem{answer.citations.index(citation)}x1 " in texts(p)]
+        [holder] = holders  # one quote, one message: never split across messages
+        pieces = [line[2:] for s in sections_of(holder) for line in s.split("\n")]
+        assert escape(citation.quote) in "".join(pieces)
+
+
+def test_unanswered_question_says_the_documents_do_not_cover_it(assistant: Assistant) -> None:
+    [payload] = render_payloads(
+        assistant.answer("What is the boiling point of mercury on Mars?"), assistant
+    )
+    assert sections_of(payload)[0].startswith(NOT_COVERED)
