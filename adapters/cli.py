@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -190,15 +189,7 @@ def _eval(args: argparse.Namespace) -> int:
     from assistant.evaluation import count_questions, evaluate, format_table
 
     total = count_questions(args.file)
-    knowledge = (
-        Path(args.knowledge)
-        if args.knowledge
-        else (
-            Path(os.environ["POLICY_QA_KNOWLEDGE"])
-            if os.environ.get("POLICY_QA_KNOWLEDGE")
-            else None
-        )
-    )
+    knowledge = Path(args.knowledge) if args.knowledge else None  # None: the core's default
     with tqdm(
         total=total, desc="Questions", unit="q", disable=None, file=sys.stderr, leave=False
     ) as bar:

@@ -100,7 +100,7 @@ def render_text(question: str, citations: tuple[Citation, ...], scope: str) -> s
     """The answer as a terminal shows it; the answering clause of a long quote in **bold**."""
     if not citations:
         return f"The documents don't cover this. I found nothing in {scope} that answers it."
-    lines = ["From the documents:" if len(citations) > 1 else "From the documents:", ""]
+    lines = ["From the documents:", ""]
     for number, citation in enumerate(citations, 1):
         quote = citation.quote
         span = answering_clause(question, quote)

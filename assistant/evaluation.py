@@ -32,7 +32,9 @@ class Question:
 @dataclass
 class EvalSet:
     name: str
-    knowledge_dir: Path
+    knowledge_dir: (
+        Path | None
+    )  # None: Assistant.load's default ($POLICY_QA_KNOWLEDGE, else bundled)
     questions: list[Question]
 
 
@@ -79,7 +81,7 @@ class Tally:
         }
 
 
-def _read_jsonl(path: Path, knowledge_dir: Path) -> Iterator[EvalSet]:
+def _read_jsonl(path: Path, knowledge_dir: Path | None) -> Iterator[EvalSet]:
     questions = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -119,15 +121,15 @@ def read_eval_file(path: Path, knowledge_dir: Path | None, workdir: Path) -> lis
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise PolicyQAError(f"Cannot read the eval file {path}: {e}") from None
-    if text.lstrip().startswith("{") and '"data"' in text[:200_000] and "\n{" not in text.strip():
+    try:
+        whole = json.loads(text)  # SQuAD is one JSON document; JSON lines (mostly) is not
+    except json.JSONDecodeError:
+        whole = None
+    if isinstance(whole, dict) and "data" in whole:
         try:
-            return list(_read_squad(json.loads(text), workdir))
-        except (json.JSONDecodeError, KeyError, TypeError) as e:
+            return list(_read_squad(whole, workdir))
+        except (KeyError, TypeError, AttributeError) as e:
             raise PolicyQAError(f"{path} is not SQuAD JSON ({e})") from None
-    if knowledge_dir is None:
-        from assistant.core import BUNDLED_KNOWLEDGE
-
-        knowledge_dir = BUNDLED_KNOWLEDGE
     return list(_read_jsonl(path, knowledge_dir))
 
 

@@ -59,15 +59,19 @@ FEATURES = (
 )  # fmt: skip
 
 
-Signals = tuple["Floats", "Floats", "Floats"]  # dense, raw BM25, coverage: one value per passage
+# Per question, computed once: dense similarity, raw BM25 and question-term coverage (one value
+# per passage), and BM25 of each paragraph (one value per paragraph).
+Signals = tuple["Floats", "Floats", "Floats", "Floats"]
 SHORTLIST = 256  # passages scored in full per question: the best by dense and by lexical similarity
 
 
 def _signals(index: Index, question: str, question_vector: Vectors) -> Signals:
-    """Dense similarity, raw BM25 and IDF-weighted question-term coverage of every passage."""
+    """Dense similarity, raw BM25 and IDF-weighted question-term coverage of every passage, and
+    BM25 of every paragraph."""
     n = len(index)
     dense = index.vectors @ question_vector
-    tokens = set(lexical_tokens(question))
+    asked = lexical_tokens(question)
+    tokens = set(asked)
     lexical_raw = index.bm25.get_scores(list(tokens)) if tokens else np.zeros(n, np.float32)
     idf = {t: float(np.log(1 + n / (1 + _df(index, t)))) for t in tokens}
     weights = np.zeros(index.term_matrix.shape[1], dtype=np.float32)
@@ -75,7 +79,15 @@ def _signals(index: Index, question: str, question_vector: Vectors) -> Signals:
         if (column := index.vocabulary.get(token)) is not None:
             weights[column] = value
     coverage = index.term_matrix @ weights / (sum(idf.values()) or 1.0)
-    return dense.astype(np.float32), lexical_raw.astype(np.float32), coverage.astype(np.float32)
+    paragraph_lexical = (
+        index.paragraph_bm25.get_scores(asked) if asked else np.zeros(len(index.paragraph_vectors))
+    )
+    return (
+        dense.astype(np.float32),
+        lexical_raw.astype(np.float32),
+        coverage.astype(np.float32),
+        paragraph_lexical.astype(np.float32),
+    )
 
 
 def shortlist(index: Index, dense: Floats, lexical: Floats, size: int = SHORTLIST) -> Ints:
@@ -95,7 +107,9 @@ def features(
     signals: Signals | None = None,
 ) -> Floats:
     """One row per passage of `rows` (default: all), one column per name in FEATURES."""
-    dense, lexical_raw, coverage = signals or _signals(index, question, question_vector)
+    dense, lexical_raw, coverage, paragraph_lexical = signals or _signals(
+        index, question, question_vector
+    )
     lexical = lexical_raw / max(float(lexical_raw.max()), 1e-6)
     rows = np.arange(len(index), dtype=np.int32) if rows is None else rows
     paragraphs = index.paragraph_of
@@ -110,12 +124,6 @@ def features(
     quoted = index.quoted[rows]
     std = float(dense.std()) or 1.0
     paragraph_of_rows = paragraphs[rows]
-    tokens = lexical_tokens(question)
-    paragraph_lexical = (
-        index.paragraph_bm25.get_scores(tokens)
-        if tokens
-        else np.zeros(len(index.paragraph_vectors))
-    )
     paragraph_lexical = paragraph_lexical / max(float(paragraph_lexical.max()), 1e-6)
     return np.column_stack([
         dense[rows],

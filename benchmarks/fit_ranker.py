@@ -96,7 +96,7 @@ def main() -> None:
         crossed = [Question(q.text, None) for q in article.questions if q.gold]
         groups.append((s.knowledge_dir, crossed + rng.sample(offtopic, 10), 1.0))
 
-    loaded: dict[Path, Assistant] = {}
+    loaded: dict[Path | None, Assistant] = {}
     prepared = []  # (assistant, question, candidate features, labels or None, weight)
     for folder, questions, weight in groups:
         assistant = loaded.setdefault(folder, Assistant.load(folder, embedder=embedder))
