@@ -3,12 +3,18 @@
 Each passage gets a row of features (dense and lexical similarity of itself, its paragraph and
 its neighbours, question-term coverage, answer-type cues); a linear model fitted on the dev sets
 (benchmarks/fit_ranker.py) weighs them into one score.
+
+all-MiniLM-L6-v2 matches topics: a question and a sentence that mentions its words look alike
+whether or not the sentence answers. So besides the plain question vector we also compare passages
+with an *adapted* one, q + A q, where the 384 x 384 matrix A was fitted on the dev questions to
+move a question towards the sentences that answered questions like it (question_adapter.npy).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -55,21 +61,39 @@ FEATURES = (
     "dense", "dense_z", "lexical", "lexical_raw", "coverage", "paragraph_dense",
     "paragraph_lexical", "previous_dense", "next_dense", "previous_lexical", "next_lexical",
     "pronoun_previous_lexical", "centered", "length", "type_match", "quoted_words", "quoted",
-    "paragraph_mean_dense", "paragraph_bm25",
+    "paragraph_mean_dense", "paragraph_bm25", "adapted", "adapted_z", "paragraph_adapted",
+    "paragraph_mean_adapted",
 )  # fmt: skip
 
 
-# Per question, computed once: dense similarity, raw BM25 and question-term coverage (one value
-# per passage), and BM25 of each paragraph (one value per paragraph).
-Signals = tuple["Floats", "Floats", "Floats", "Floats"]
+# Per question, computed once: the question vector and its adapted form, then dense and adapted
+# similarity, raw BM25 and question-term coverage (one value per passage), and BM25 of each
+# paragraph (one value per paragraph).
+Signals = tuple[Vectors, Vectors, "Floats", "Floats", "Floats", "Floats", "Floats"]
+
+
+def adapted(question_vector: Vectors, adapter: Floats) -> Floats:
+    """The question moved by the fitted adapter (q + A q), unit length."""
+    moved = question_vector + adapter @ question_vector
+    return moved / max(float(np.linalg.norm(moved)), 1e-12)
+
+
 SHORTLIST = 256  # passages scored in full per question: the best by dense and by lexical similarity
 
 
-def _signals(index: Index, question: str, question_vector: Vectors) -> Signals:
-    """Dense similarity, raw BM25 and IDF-weighted question-term coverage of every passage, and
-    BM25 of every paragraph."""
+def signals(
+    index: Index, question: str, question_vector: Vectors, adapter: Floats | None = None
+) -> Signals:
+    """What every passage's features are built from (see Signals); `adapter` defaults to the
+    shipped one (the fitting script passes its own)."""
     n = len(index)
-    dense = index.vectors @ question_vector
+    vectors = np.column_stack(
+        [
+            question_vector,
+            adapted(question_vector, _model().adapter if adapter is None else adapter),
+        ]
+    ).astype(np.float32)
+    dense, moved = (index.vectors @ vectors).T  # one pass over the matrix for both
     asked = lexical_tokens(question)
     tokens = set(asked)
     lexical_raw = index.bm25.get_scores(list(tokens)) if tokens else np.zeros(n, np.float32)
@@ -83,33 +107,33 @@ def _signals(index: Index, question: str, question_vector: Vectors) -> Signals:
         index.paragraph_bm25.get_scores(asked) if asked else np.zeros(len(index.paragraph_vectors))
     )
     return (
+        vectors[:, 0],
+        vectors[:, 1],
         dense.astype(np.float32),
+        moved.astype(np.float32),
         lexical_raw.astype(np.float32),
         coverage.astype(np.float32),
         paragraph_lexical.astype(np.float32),
     )
 
 
-def shortlist(index: Index, dense: Floats, lexical: Floats, size: int = SHORTLIST) -> Ints:
-    """Sorted passage numbers worth scoring in full: the best by each signal, with neighbours."""
+def shortlist(index: Index, *scores: Floats, size: int = SHORTLIST) -> Ints:
+    """Sorted passage numbers worth scoring in full: the best by each score, with neighbours."""
     n = len(index)
-    if n <= 2 * size:
+    if n <= len(scores) * size:
         return np.arange(n, dtype=np.int32)
-    best = np.union1d(np.argpartition(-dense, size)[:size], np.argpartition(-lexical, size)[:size])
+    best = np.unique(np.concatenate([np.argpartition(-s, size)[:size] for s in scores]))
     return np.unique(np.clip(np.concatenate([best - 1, best, best + 1]), 0, n - 1)).astype(np.int32)
 
 
-def features(
-    index: Index,
-    question: str,
-    question_vector: Vectors,
-    rows: Ints | None = None,
-    signals: Signals | None = None,
-) -> Floats:
+def _z(values: Floats) -> Floats:
+    scaled: Floats = (values - values.mean()) / (float(values.std()) or 1.0)
+    return scaled
+
+
+def features(index: Index, question: str, given: Signals, rows: Ints | None = None) -> Floats:
     """One row per passage of `rows` (default: all), one column per name in FEATURES."""
-    dense, lexical_raw, coverage, paragraph_lexical = signals or _signals(
-        index, question, question_vector
-    )
+    question_vector, moved_vector, dense, moved, lexical_raw, coverage, paragraph_lexical = given
     lexical = lexical_raw / max(float(lexical_raw.max()), 1e-6)
     rows = np.arange(len(index), dtype=np.int32) if rows is None else rows
     paragraphs = index.paragraph_of
@@ -122,12 +146,11 @@ def features(
     type_match = cues[:, ANSWER_TYPES.index(qtype)] if qtype else np.zeros(len(rows), dtype=bool)
     previous_lexical = _shifted(lexical, paragraphs, 1, 0.0)[rows]
     quoted = index.quoted[rows]
-    std = float(dense.std()) or 1.0
     paragraph_of_rows = paragraphs[rows]
     paragraph_lexical = paragraph_lexical / max(float(paragraph_lexical.max()), 1e-6)
     return np.column_stack([
         dense[rows],
-        (dense[rows] - dense.mean()) / std,
+        _z(dense)[rows],
         lexical[rows],
         np.log1p(lexical_raw[rows]),
         coverage[rows],
@@ -145,13 +168,19 @@ def features(
         quoted,
         (index.paragraph_vectors @ question_vector)[paragraph_of_rows],
         paragraph_lexical[paragraph_of_rows],
+        moved[rows],
+        _z(moved)[rows],
+        _paragraph_max(moved, paragraphs)[rows],
+        (index.paragraph_vectors @ moved_vector)[paragraph_of_rows],
     ]).astype(np.float32)  # fmt: skip
 
 
 WINDOW_FEATURES = (
     *(f"max_{name}" for name in FEATURES),
-    "mean_dense", "mean_lexical", "mean_coverage", "log_chars", "window",
+    *(f"mean_{name}" for name in ("dense", "lexical", "coverage", "adapted")),
+    "log_chars", "window",
 )  # fmt: skip
+_AVERAGED = [FEATURES.index(name) for name in ("dense", "lexical", "coverage", "adapted")]
 
 
 def candidate_features(
@@ -161,7 +190,7 @@ def candidate_features(
     maps a passage number to its row of `x` when `x` holds only some passages."""
     at = pairs if position is None else position[pairs]
     first, last = x[at[:, 0]], x[at[:, 1]]
-    mean = (first[:, [0, 2, 4]] + last[:, [0, 2, 4]]) / 2
+    mean = (first[:, _AVERAGED] + last[:, _AVERAGED]) / 2
     chars = index.passage_ends[pairs[:, 1]] - index.passage_starts[pairs[:, 0]]
     return np.column_stack(
         [np.maximum(first, last), mean, np.log1p(chars), pairs[:, 1] > pairs[:, 0]]
@@ -218,10 +247,17 @@ class _Model:
     weights: Floats
     refusal_weights: Floats
     refusal_bias: float
+    adapter: Floats
 
 
-def _load_model() -> _Model:
-    data = json.loads((Path(__file__).parent / "ranker.json").read_text(encoding="utf-8"))
+HERE = Path(__file__).parent
+ADAPTER_FILE = HERE / "question_adapter.npy"
+
+
+@cache
+def _model() -> _Model:
+    """The fitted weights, read once on first use (the fitting script runs without them)."""
+    data = json.loads((HERE / "ranker.json").read_text(encoding="utf-8"))
     if (
         tuple(data["features"]) != WINDOW_FEATURES
         or tuple(data["refusal_features"]) != REFUSAL_FEATURES
@@ -230,11 +266,11 @@ def _load_model() -> _Model:
             "assistant/ranker.json does not match the features: run benchmarks/fit_ranker.py"
         )
     return _Model(
-        np.array(data["weights"]), np.array(data["refusal_weights"]), float(data["refusal_bias"])
+        np.array(data["weights"]),
+        np.array(data["refusal_weights"]),
+        float(data["refusal_bias"]),
+        np.load(ADAPTER_FILE).astype(np.float32),
     )
-
-
-MODEL = _load_model()
 
 
 def rank(index: Index, question: str, question_vector: Vectors, top: int = 10) -> list[Ranked]:
@@ -243,18 +279,19 @@ def rank(index: Index, question: str, question_vector: Vectors, top: int = 10) -
     to the best one."""
     if len(index) == 0:
         return []
-    signals = _signals(index, question, question_vector)
-    rows = shortlist(index, signals[0], signals[1])
+    given = signals(index, question, question_vector)
+    rows = shortlist(index, *given[2:5])
     position = np.full(len(index), -1, dtype=np.int32)
     position[rows] = np.arange(len(rows), dtype=np.int32)
     pairs = index.candidate_pairs
     pairs = pairs[(position[pairs[:, 0]] >= 0) & (position[pairs[:, 1]] >= 0)]
-    per_passage = features(index, question, question_vector, rows, signals)
+    per_passage = features(index, question, given, rows)
     x = candidate_features(index, pairs, per_passage, position)
-    scores = x @ MODEL.weights
-    median = float(np.median(signals[0]))
+    model = _model()
+    scores = x @ model.weights
+    median = float(np.median(given[2]))
     evidence = answerability(index, question, question_vector, x, scores, median)
-    answered = float(1 / (1 + np.exp(-(evidence @ MODEL.refusal_weights + MODEL.refusal_bias))))
+    answered = float(1 / (1 + np.exp(-(evidence @ model.refusal_weights + model.refusal_bias))))
     order = np.argsort(-scores)[:top]
     best = float(scores[order[0]])
     return [

@@ -1,0 +1,57 @@
+"""PolicyQA dev figures that the adapter has not seen: each policy answered with the adapter fitted
+without its fold (written by benchmarks/fit_ranker.py), summed over the folds.
+
+    .venv/bin/python -m benchmarks.crossval [--shared ../shared]
+
+`policy-qa eval ../shared/eval/policyqa/dev.json` uses the shipped adapter, fitted on every one of
+those policies, so its figures are optimistic; these are the ones to expect on new policies. The
+ranking and refusal weights (28 + 8 numbers) are the shipped ones, fitted on out-of-fold features.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from assistant import ranking
+from assistant.evaluation import Tally, evaluate, format_table
+from benchmarks.fit_ranker import FOLDS_FILE, HERE
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared")
+    args = parser.parse_args()
+    source = args.shared / "eval/policyqa/dev.json"
+    data = json.loads(source.read_text(encoding="utf-8"))
+    saved = np.load(FOLDS_FILE)
+    fold_of = dict(zip(saved["titles"].tolist(), saved["folds"].tolist(), strict=True))
+    shipped = ranking._model()
+    totals: dict[str, Tally] = {}
+    with tempfile.TemporaryDirectory(prefix="policy-qa-cv-") as tmp:
+        for k, adapter in enumerate(saved["adapters"]):
+            part = Path(tmp) / f"fold-{k}.json"
+            articles = [a for a in data["data"] if fold_of[a["title"]] == k]
+            part.write_text(json.dumps({"data": articles}), encoding="utf-8")
+            model = ranking._Model(
+                shipped.weights,
+                shipped.refusal_weights,
+                shipped.refusal_bias,
+                adapter.astype(np.float32),
+            )
+            ranking._model = lambda model=model: model  # type: ignore[assignment]
+            for name, tally in evaluate(part).items():
+                total = totals.setdefault(name, Tally())
+                for field in ("in_scope", "out_of_scope", "hit1", "hit3", "answered", "refused"):
+                    setattr(total, field, getattr(total, field) + getattr(tally, field))
+                total.violations += tally.violations
+            print(f"fold {k}: {len(articles)} policies done", flush=True)
+    print(format_table(source, totals))
+
+
+if __name__ == "__main__":
+    main()
