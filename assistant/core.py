@@ -24,7 +24,7 @@ ANSWER_THRESHOLD = (
     0.5  # the calibrated probability that the documents answer, below which we refuse
 )
 # A second or third quote is shown only while it is at least this likely relative to the best.
-RELATIVE_FLOOR = 0.25
+RELATIVE_FLOOR = 0.1
 
 
 def _display_path(path: Path) -> str:

@@ -62,7 +62,7 @@ FEATURES = (
     "paragraph_lexical", "previous_dense", "next_dense", "previous_lexical", "next_lexical",
     "pronoun_previous_lexical", "centered", "length", "type_match", "quoted_words", "quoted",
     "paragraph_mean_dense", "paragraph_bm25", "adapted", "adapted_z", "paragraph_adapted",
-    "paragraph_mean_adapted",
+    "paragraph_mean_adapted", "centrality",
 )  # fmt: skip
 
 
@@ -172,15 +172,20 @@ def features(index: Index, question: str, given: Signals, rows: Ints | None = No
         _z(moved)[rows],
         _paragraph_max(moved, paragraphs)[rows],
         (index.paragraph_vectors @ moved_vector)[paragraph_of_rows],
+        # A passage close to the centre of the whole text (a summary sentence) looks similar to
+        # every question about it, whether or not it answers that one.
+        index.vectors[rows] @ index.centroid / max(float(np.linalg.norm(index.centroid)), 1e-6),
     ]).astype(np.float32)  # fmt: skip
 
 
 WINDOW_FEATURES = (
     *(f"max_{name}" for name in FEATURES),
-    *(f"mean_{name}" for name in ("dense", "lexical", "coverage", "adapted")),
+    *(f"mean_{name}" for name in ("dense", "lexical", "coverage", "adapted", "centrality")),
     "log_chars", "window",
 )  # fmt: skip
-_AVERAGED = [FEATURES.index(name) for name in ("dense", "lexical", "coverage", "adapted")]
+_AVERAGED = [
+    FEATURES.index(name) for name in ("dense", "lexical", "coverage", "adapted", "centrality")
+]
 
 
 def candidate_features(
@@ -199,7 +204,7 @@ def candidate_features(
 
 REFUSAL_FEATURES = (
     "best_score", "best_dense", "best_lexical_raw", "best_coverage", "corpus_coverage",
-    "question_terms", "dense_margin", "known_share",
+    "question_terms", "dense_margin", "known_share", "best_adapted", "adapted_margin",
 )  # fmt: skip
 # What a passage's similarity to an unrelated question typically is; a small corpus's own median
 # is blended towards it, so one or two passages do not make every question look off-topic.
@@ -213,18 +218,24 @@ def answerability(
     question_vector: Vectors,
     x: Floats,
     scores: Floats,
-    dense_median: float | None = None,
+    medians: tuple[float, float] | None = None,
 ) -> Floats:
     """Question-level evidence that the documents answer it (REFUSAL_FEATURES, in order).
-    `dense_median` is over all passages (default: over the candidates in `x`)."""
+    `medians`: of the dense and adapted similarities over all passages (default: over the
+    candidates in `x`)."""
     best = int(np.argmax(scores))
     column = WINDOW_FEATURES.index
     tokens = set(lexical_tokens(question))
     n = len(index)
     idf = {t: np.log(1 + n / (1 + _df(index, t))) for t in tokens}
     known = sum(w for t, w in idf.items() if _df(index, t) > 0)
-    dense = x[:, column("max_dense")]
-    median = float(np.median(dense) if dense_median is None else dense_median)
+    dense, moved = x[:, column("max_dense")], x[:, column("max_adapted")]
+    dense_median, moved_median = medians or (float(np.median(dense)), float(np.median(moved)))
+
+    def margin(best: float, median: float) -> float:
+        prior = PRIOR_PASSAGES * TYPICAL_UNRELATED_DENSE
+        return best - (n * median + prior) / (n + PRIOR_PASSAGES)
+
     return np.array([
         scores[best],
         dense.max(),
@@ -232,8 +243,10 @@ def answerability(
         x[best, column("max_coverage")],
         known / sum(idf.values()) if idf else 0.0,
         np.log1p(len(tokens)),
-        dense.max() - (n * median + PRIOR_PASSAGES * TYPICAL_UNRELATED_DENSE) / (n + PRIOR_PASSAGES),
+        margin(dense.max(), dense_median),
         sum(_df(index, t) > 0 for t in tokens) / len(tokens) if tokens else 0.0,
+        moved.max(),
+        margin(moved.max(), moved_median),
     ])  # fmt: skip
 
 
@@ -289,8 +302,8 @@ def rank(index: Index, question: str, question_vector: Vectors, top: int = 10) -
     x = candidate_features(index, pairs, per_passage, position)
     model = _model()
     scores = x @ model.weights
-    median = float(np.median(given[2]))
-    evidence = answerability(index, question, question_vector, x, scores, median)
+    medians = float(np.median(given[2])), float(np.median(given[3]))
+    evidence = answerability(index, question, question_vector, x, scores, medians)
     answered = float(1 / (1 + np.exp(-(evidence @ model.refusal_weights + model.refusal_bias))))
     order = np.argsort(-scores)[:top]
     best = float(scores[order[0]])

@@ -195,19 +195,16 @@ def main() -> None:
         adapters[k] = _fit_adapter(batch_list(k))
         print(f"adapter {'on all policies' if k is None else f'without fold {k}'} fitted")
 
-    prepared = []  # (index, question, vector, candidate features, labels or None, weight)
+    prepared = []  # (index, question, vector, medians, candidate features, labels, weight)
     for index, q, v, labels, weight in asked:
-        adapter = adapters[fold_of.get(id(index))]
-        x = candidate_features(
-            index,
-            index.candidate_pairs,
-            features(index, q.text, signals(index, q.text, v, adapter)),
-        )
-        prepared.append((index, q, v, x, labels, weight))
+        given = signals(index, q.text, v, adapters[fold_of.get(id(index))])
+        x = candidate_features(index, index.candidate_pairs, features(index, q.text, given))
+        medians = float(np.median(given[2])), float(np.median(given[3]))
+        prepared.append((index, q, v, medians, x, labels, weight))
     print(f"prepared {len(prepared)} questions")
 
     rank_items = [
-        (x, y.astype(float), w) for _, _, _, x, y, w in prepared if y is not None and y.any()
+        (x, y.astype(float), w) for _, _, _, _, x, y, w in prepared if y is not None and y.any()
     ]
     w0 = np.zeros(len(WINDOW_FEATURES))
     w0[0] = 1.0
@@ -215,7 +212,7 @@ def main() -> None:
         lambda w: _softmax_loss(w, rank_items, L2), w0, jac=True, method="L-BFGS-B"
     ).x
     policy_items = [
-        (x, y) for index, _, _, x, y, _ in prepared if id(index) in fold_of and y is not None
+        (x, y) for index, _, _, _, x, y, _ in prepared if id(index) in fold_of and y is not None
     ]
     top = [np.argsort(-(x @ weights))[:3] for x, _ in policy_items]
     print(
@@ -225,9 +222,8 @@ def main() -> None:
     )
 
     rows, answerable, row_weight = [], [], []
-    for index, q, v, x, labels, w in prepared:
-        scores = x @ weights
-        rows.append(answerability(index, q.text, v, x, scores, float(np.median(index.vectors @ v))))
+    for index, q, v, medians, x, labels, w in prepared:
+        rows.append(answerability(index, q.text, v, x, x @ weights, medians))
         answerable.append(0.0 if labels is None else 1.0)
         row_weight.append(w)
     rx, ry, rw = np.array(rows), np.array(answerable), np.array(row_weight)
