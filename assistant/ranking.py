@@ -7,7 +7,9 @@ its neighbours, question-term coverage, answer-type cues); a linear model fitted
 all-MiniLM-L6-v2 matches topics: a question and a sentence that mentions its words look alike
 whether or not the sentence answers. So besides the plain question vector we also compare passages
 with an *adapted* one, q + A q, where the 384 x 384 matrix A was fitted on the dev questions to
-move a question towards the sentences that answered questions like it (question_adapter.npy).
+move a question towards the sentences that answered questions like it (question_adapter.npz).
+The adapter learned from privacy-policy questions; how far to trust it for a question depends on
+how much that question resembles the ones it learned from (its familiarity), which the ranker sees.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -61,38 +64,54 @@ FEATURES = (
     "dense", "dense_z", "lexical", "lexical_raw", "coverage", "paragraph_dense",
     "paragraph_lexical", "previous_dense", "next_dense", "previous_lexical", "next_lexical",
     "pronoun_previous_lexical", "centered", "length", "type_match", "quoted_words", "quoted",
-    "paragraph_mean_dense", "paragraph_bm25", "adapted", "adapted_z", "paragraph_adapted",
+    "paragraph_mean_dense", "paragraph_bm25", "adapted", "adapted_z", "familiar_adapted",
+    "familiar_adapted_z", "paragraph_adapted",
     "paragraph_mean_adapted", "centrality",
 )  # fmt: skip
 
 
-# Per question, computed once: the question vector and its adapted form, then dense and adapted
-# similarity, raw BM25 and question-term coverage (one value per passage), and BM25 of each
-# paragraph (one value per paragraph).
-Signals = tuple[Vectors, Vectors, "Floats", "Floats", "Floats", "Floats", "Floats"]
+@dataclass(frozen=True)
+class Adapter:
+    """The matrix A of q + A q, and the vectors of the questions it was fitted on."""
+
+    matrix: Floats
+    questions: Floats
+
+    def move(self, question_vector: Vectors) -> Floats:
+        """The question moved by the adapter, unit length."""
+        moved = question_vector + self.matrix @ question_vector
+        return moved / max(float(np.linalg.norm(moved)), 1e-12)
+
+    def familiarity(self, question_vector: Vectors) -> float:
+        """Mean cosine of the three fitted questions most like this one."""
+        similar = self.questions @ question_vector
+        return float(np.sort(similar)[-3:].mean()) if len(similar) else 0.0
 
 
-def adapted(question_vector: Vectors, adapter: Floats) -> Floats:
-    """The question moved by the fitted adapter (q + A q), unit length."""
-    moved = question_vector + adapter @ question_vector
-    return moved / max(float(np.linalg.norm(moved)), 1e-12)
+class Signals(NamedTuple):
+    """What a question's features are built from, computed once per question."""
+
+    question: Vectors
+    moved_question: Vectors
+    familiarity: float
+    dense: Floats  # one value per passage
+    moved: Floats  # similarity to the adapted question
+    lexical_raw: Floats  # BM25
+    coverage: Floats  # IDF-weighted share of question terms
+    paragraph_lexical: Floats  # BM25 of each paragraph, one value per paragraph
 
 
 SHORTLIST = 256  # passages scored in full per question: the best by dense and by lexical similarity
 
 
 def signals(
-    index: Index, question: str, question_vector: Vectors, adapter: Floats | None = None
+    index: Index, question: str, question_vector: Vectors, adapter: Adapter | None = None
 ) -> Signals:
-    """What every passage's features are built from (see Signals); `adapter` defaults to the
-    shipped one (the fitting script passes its own)."""
+    """What every passage's features are built from; `adapter` defaults to the shipped one (the
+    fitting script passes its own)."""
     n = len(index)
-    vectors = np.column_stack(
-        [
-            question_vector,
-            adapted(question_vector, _model().adapter if adapter is None else adapter),
-        ]
-    ).astype(np.float32)
+    adapter = adapter or _model().adapter
+    vectors = np.column_stack([question_vector, adapter.move(question_vector)]).astype(np.float32)
     dense, moved = (index.vectors @ vectors).T  # one pass over the matrix for both
     asked = lexical_tokens(question)
     tokens = set(asked)
@@ -106,9 +125,10 @@ def signals(
     paragraph_lexical = (
         index.paragraph_bm25.get_scores(asked) if asked else np.zeros(len(index.paragraph_vectors))
     )
-    return (
-        vectors[:, 0],
+    return Signals(
+        question_vector,
         vectors[:, 1],
+        adapter.familiarity(question_vector),
         dense.astype(np.float32),
         moved.astype(np.float32),
         lexical_raw.astype(np.float32),
@@ -133,7 +153,8 @@ def _z(values: Floats) -> Floats:
 
 def features(index: Index, question: str, given: Signals, rows: Ints | None = None) -> Floats:
     """One row per passage of `rows` (default: all), one column per name in FEATURES."""
-    question_vector, moved_vector, dense, moved, lexical_raw, coverage, paragraph_lexical = given
+    (question_vector, moved_vector, familiarity, dense, moved, lexical_raw, coverage,
+     paragraph_lexical) = given  # fmt: skip
     lexical = lexical_raw / max(float(lexical_raw.max()), 1e-6)
     rows = np.arange(len(index), dtype=np.int32) if rows is None else rows
     paragraphs = index.paragraph_of
@@ -170,6 +191,8 @@ def features(index: Index, question: str, given: Signals, rows: Ints | None = No
         paragraph_lexical[paragraph_of_rows],
         moved[rows],
         _z(moved)[rows],
+        familiarity * moved[rows],
+        familiarity * _z(moved)[rows],
         _paragraph_max(moved, paragraphs)[rows],
         (index.paragraph_vectors @ moved_vector)[paragraph_of_rows],
         # A passage close to the centre of the whole text (a summary sentence) looks similar to
@@ -260,11 +283,19 @@ class _Model:
     weights: Floats
     refusal_weights: Floats
     refusal_bias: float
-    adapter: Floats
+    adapter: Adapter
 
 
 HERE = Path(__file__).parent
-ADAPTER_FILE = HERE / "question_adapter.npy"
+ADAPTER_FILE = HERE / "question_adapter.npz"
+
+
+def load_adapter(path: Path, suffix: str = "") -> Adapter:
+    with np.load(path) as saved:
+        return Adapter(
+            saved[f"matrix{suffix}"].astype(np.float32),
+            saved[f"questions{suffix}"].astype(np.float32),
+        )
 
 
 @cache
@@ -282,7 +313,7 @@ def _model() -> _Model:
         np.array(data["weights"]),
         np.array(data["refusal_weights"]),
         float(data["refusal_bias"]),
-        np.load(ADAPTER_FILE).astype(np.float32),
+        load_adapter(ADAPTER_FILE),
     )
 
 
@@ -293,7 +324,7 @@ def rank(index: Index, question: str, question_vector: Vectors, top: int = 10) -
     if len(index) == 0:
         return []
     given = signals(index, question, question_vector)
-    rows = shortlist(index, *given[2:5])
+    rows = shortlist(index, given.dense, given.moved, given.lexical_raw)
     position = np.full(len(index), -1, dtype=np.int32)
     position[rows] = np.arange(len(rows), dtype=np.int32)
     pairs = index.candidate_pairs
@@ -302,7 +333,7 @@ def rank(index: Index, question: str, question_vector: Vectors, top: int = 10) -
     x = candidate_features(index, pairs, per_passage, position)
     model = _model()
     scores = x @ model.weights
-    medians = float(np.median(given[2])), float(np.median(given[3]))
+    medians = float(np.median(given.dense)), float(np.median(given.moved))
     evidence = answerability(index, question, question_vector, x, scores, medians)
     answered = float(1 / (1 + np.exp(-(evidence @ model.refusal_weights + model.refusal_bias))))
     order = np.argsort(-scores)[:top]

@@ -33,7 +33,7 @@ def main() -> None:
     shipped = ranking._model()
     totals: dict[str, Tally] = {}
     with tempfile.TemporaryDirectory(prefix="policy-qa-cv-") as tmp:
-        for k, adapter in enumerate(saved["adapters"]):
+        for k in sorted(set(fold_of.values())):
             part = Path(tmp) / f"fold-{k}.json"
             articles = [a for a in data["data"] if fold_of[a["title"]] == k]
             part.write_text(json.dumps({"data": articles}), encoding="utf-8")
@@ -41,7 +41,7 @@ def main() -> None:
                 shipped.weights,
                 shipped.refusal_weights,
                 shipped.refusal_bias,
-                adapter.astype(np.float32),
+                ranking.load_adapter(FOLDS_FILE, suffix=str(k)),
             )
             ranking._model = lambda model=model: model  # type: ignore[assignment]
             for name, tally in evaluate(part).items():

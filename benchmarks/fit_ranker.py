@@ -1,5 +1,5 @@
 """Fit the question adapter, the ranking weights and the refusal calibration on the dev sets;
-write assistant/question_adapter.npy and assistant/ranker.json.
+write assistant/question_adapter.npz and assistant/ranker.json.
 
     .venv/bin/python -m benchmarks.fit_ranker [--shared ../shared]
 
@@ -22,6 +22,7 @@ import json
 import random
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
@@ -34,6 +35,7 @@ from assistant.ranking import (
     ADAPTER_FILE,
     REFUSAL_FEATURES,
     WINDOW_FEATURES,
+    Adapter,
     answerability,
     candidate_features,
     features,
@@ -190,16 +192,21 @@ def main() -> None:
             if fold_of[key] != skip
         ]
 
-    adapters = {}
+    adapters: dict[int | None, Adapter] = {}
     for k in [*range(ADAPTER_FOLDS), None]:
-        adapters[k] = _fit_adapter(batch_list(k))
+        seen = {
+            q.text: v
+            for index, q, v, labels, _ in asked
+            if id(index) in fold_of and fold_of[id(index)] != k and labels is not None
+        }
+        adapters[k] = Adapter(_fit_adapter(batch_list(k)), np.array(list(seen.values())))
         print(f"adapter {'on all policies' if k is None else f'without fold {k}'} fitted")
 
     prepared = []  # (index, question, vector, medians, candidate features, labels, weight)
     for index, q, v, labels, weight in asked:
         given = signals(index, q.text, v, adapters[fold_of.get(id(index))])
         x = candidate_features(index, index.candidate_pairs, features(index, q.text, given))
-        medians = float(np.median(given[2])), float(np.median(given[3]))
+        medians = float(np.median(given.dense)), float(np.median(given.moved))
         prepared.append((index, q, v, medians, x, labels, weight))
     print(f"prepared {len(prepared)} questions")
 
@@ -250,14 +257,20 @@ def main() -> None:
     }
     target = HERE.parent / "assistant" / "ranker.json"
     target.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
-    np.save(ADAPTER_FILE, adapters[None].astype(np.float16))
-    FOLDS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    shipped = adapters[None]
     np.savez(
-        FOLDS_FILE,
-        adapters=np.stack([adapters[k] for k in range(ADAPTER_FOLDS)]).astype(np.float16),
-        titles=np.array([s.name for s in policies]),
-        folds=np.array([fold_of[id(ix)] for ix in policy_indexes]),
+        ADAPTER_FILE,
+        matrix=shipped.matrix.astype(np.float16),
+        questions=shipped.questions.astype(np.float16),
     )
+    FOLDS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    folds: dict[str, Any] = {
+        "titles": np.array([s.name for s in policies]),
+        "folds": np.array([fold_of[id(ix)] for ix in policy_indexes]),
+    }
+    for k in range(ADAPTER_FOLDS):
+        folds[f"matrix{k}"], folds[f"questions{k}"] = adapters[k].matrix, adapters[k].questions
+    np.savez(FOLDS_FILE, **folds)
     print(f"wrote {target}, {ADAPTER_FILE} and {FOLDS_FILE} (for benchmarks.crossval)")
     for name, value in zip(WINDOW_FEATURES, weights, strict=True):
         print(f"  {name:32s} {value:+.3f}")
