@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -42,7 +42,7 @@ class Ranked:
     confidence: float
 
 
-def _paragraph_max(values: Floats, paragraph_of: Ints) -> Floats:
+def _paragraph_max(values: npt.NDArray[Any], paragraph_of: Ints) -> Floats:
     # Paragraph numbers are contiguous and increasing, so each paragraph is one run.
     starts = np.flatnonzero(np.r_[True, paragraph_of[1:] != paragraph_of[:-1]])
     return np.repeat(np.maximum.reduceat(values, starts), np.diff(np.r_[starts, len(values)]))
@@ -95,24 +95,30 @@ class Signals(NamedTuple):
     moved_question: Vectors
     familiarity: float
     dense: Floats  # one value per passage
-    moved: Floats  # similarity to the adapted question
     lexical_raw: Floats  # BM25
     coverage: Floats  # IDF-weighted share of question terms
     paragraph_lexical: Floats  # BM25 of each paragraph, one value per paragraph
+    rows: Ints  # the passages scored in full (see shortlist)
+    moved: Vectors  # similarity to the adapted question, in the rows' paragraphs (else -1)
+    moved_stats: tuple[float, float, float]  # its mean, standard deviation and median
 
 
 SHORTLIST = 256  # passages scored in full per question: the best by dense and by lexical similarity
+SAMPLE = 4096  # passages over which the adapted similarity's spread is estimated in large corpora
 
 
 def signals(
-    index: Index, question: str, question_vector: Vectors, adapter: Adapter | None = None
+    index: Index,
+    question: str,
+    question_vector: Vectors,
+    adapter: Adapter | None = None,
+    every_passage: bool = False,
 ) -> Signals:
-    """What every passage's features are built from; `adapter` defaults to the shipped one (the
-    fitting script passes its own)."""
+    """What the features are built from, for the shortlist (or `every_passage`, as the fitting
+    script needs); `adapter` defaults to the shipped one."""
     n = len(index)
     adapter = adapter or _model().adapter
-    vectors = np.column_stack([question_vector, adapter.move(question_vector)]).astype(np.float32)
-    dense, moved = (index.vectors @ vectors).T  # one pass over the matrix for both
+    dense = index.vectors @ question_vector
     asked = lexical_tokens(question)
     tokens = set(asked)
     lexical_raw = index.bm25.get_scores(list(tokens)) if tokens else np.zeros(n, np.float32)
@@ -125,19 +131,49 @@ def signals(
     paragraph_lexical = (
         index.paragraph_bm25.get_scores(asked) if asked else np.zeros(len(index.paragraph_vectors))
     )
+    rows = np.arange(n, dtype=np.int32) if every_passage else shortlist(index, dense, lexical_raw)
+    # The adapted similarity costs a second pass over every vector (12 ms at 100,000 passages),
+    # so it is computed only where features need it: the rows' paragraphs, plus a fixed sample
+    # for its spread (exact up to SAMPLE passages).
+    moved_question = adapter.move(question_vector).astype(np.float32)
+    scope = _paragraphs_of(index, rows)
+    moved = np.full(n, -1.0, dtype=np.float32)
+    moved[scope] = index.vectors[scope] @ moved_question
+    sample = moved[scope] if len(scope) == n else _sample(index) @ moved_question
     return Signals(
         question_vector,
-        vectors[:, 1],
+        moved_question,
         adapter.familiarity(question_vector),
         dense.astype(np.float32),
-        moved.astype(np.float32),
         lexical_raw.astype(np.float32),
         coverage.astype(np.float32),
         paragraph_lexical.astype(np.float32),
+        rows,
+        moved,
+        (float(sample.mean()), float(sample.std()), float(np.median(sample))),
     )
 
 
-def shortlist(index: Index, *scores: Floats, size: int = SHORTLIST) -> Ints:
+def _paragraphs_of(index: Index, rows: Ints) -> Ints:
+    """Every passage in the paragraphs of `rows` (paragraph numbers never decrease)."""
+    paragraphs = index.paragraph_of
+    if len(rows) == len(paragraphs):
+        return rows
+    wanted = np.unique(paragraphs[rows])
+    first = np.searchsorted(paragraphs, wanted, side="left")
+    last = np.searchsorted(paragraphs, wanted, side="right")
+    return np.concatenate(
+        [np.arange(a, b, dtype=np.int32) for a, b in zip(first, last, strict=True)]
+    )
+
+
+def _sample(index: Index) -> Vectors:
+    n = len(index)
+    taken: Vectors = index.vectors[np.linspace(0, n - 1, min(n, SAMPLE)).astype(np.int64)]
+    return taken
+
+
+def shortlist(index: Index, *scores: npt.NDArray[Any], size: int = SHORTLIST) -> Ints:
     """Sorted passage numbers worth scoring in full: the best by each score, with neighbours."""
     n = len(index)
     if n <= len(scores) * size:
@@ -146,17 +182,18 @@ def shortlist(index: Index, *scores: Floats, size: int = SHORTLIST) -> Ints:
     return np.unique(np.clip(np.concatenate([best - 1, best, best + 1]), 0, n - 1)).astype(np.int32)
 
 
-def _z(values: Floats) -> Floats:
-    scaled: Floats = (values - values.mean()) / (float(values.std()) or 1.0)
+def _z(values: npt.NDArray[Any], mean: float | None = None, std: float | None = None) -> Floats:
+    mean = float(values.mean()) if mean is None else mean
+    std = float(values.std()) if std is None else std
+    scaled: Floats = (values - mean) / (std or 1.0)
     return scaled
 
 
-def features(index: Index, question: str, given: Signals, rows: Ints | None = None) -> Floats:
-    """One row per passage of `rows` (default: all), one column per name in FEATURES."""
-    (question_vector, moved_vector, familiarity, dense, moved, lexical_raw, coverage,
-     paragraph_lexical) = given  # fmt: skip
+def features(index: Index, question: str, given: Signals) -> Floats:
+    """One row per passage of the shortlist (`given.rows`), one column per name in FEATURES."""
+    (question_vector, moved_vector, familiarity, dense, lexical_raw, coverage, paragraph_lexical,
+     rows, moved, (moved_mean, moved_std, _)) = given  # fmt: skip
     lexical = lexical_raw / max(float(lexical_raw.max()), 1e-6)
-    rows = np.arange(len(index), dtype=np.int32) if rows is None else rows
     paragraphs = index.paragraph_of
     shift = question_vector - index.centroid
     centered = (index.vectors[rows] @ shift - float(index.centroid @ shift)) / (
@@ -169,6 +206,8 @@ def features(index: Index, question: str, given: Signals, rows: Ints | None = No
     quoted = index.quoted[rows]
     paragraph_of_rows = paragraphs[rows]
     paragraph_lexical = paragraph_lexical / max(float(paragraph_lexical.max()), 1e-6)
+    paragraph_vectors = index.paragraph_vectors[paragraph_of_rows]
+    moved_z = _z(moved[rows], moved_mean, moved_std)
     return np.column_stack([
         dense[rows],
         _z(dense)[rows],
@@ -187,14 +226,14 @@ def features(index: Index, question: str, given: Signals, rows: Ints | None = No
         type_match,
         quoted * asks_for_words(question),
         quoted,
-        (index.paragraph_vectors @ question_vector)[paragraph_of_rows],
+        paragraph_vectors @ question_vector,
         paragraph_lexical[paragraph_of_rows],
         moved[rows],
-        _z(moved)[rows],
+        moved_z,
         familiarity * moved[rows],
-        familiarity * _z(moved)[rows],
+        familiarity * moved_z,
         _paragraph_max(moved, paragraphs)[rows],
-        (index.paragraph_vectors @ moved_vector)[paragraph_of_rows],
+        paragraph_vectors @ moved_vector,
         # A passage close to the centre of the whole text (a summary sentence) looks similar to
         # every question about it, whether or not it answers that one.
         index.vectors[rows] @ index.centroid / max(float(np.linalg.norm(index.centroid)), 1e-6),
@@ -324,16 +363,16 @@ def rank(index: Index, question: str, question_vector: Vectors, top: int = 10) -
     if len(index) == 0:
         return []
     given = signals(index, question, question_vector)
-    rows = shortlist(index, given.dense, given.moved, given.lexical_raw)
+    rows = given.rows
     position = np.full(len(index), -1, dtype=np.int32)
     position[rows] = np.arange(len(rows), dtype=np.int32)
     pairs = index.candidate_pairs
     pairs = pairs[(position[pairs[:, 0]] >= 0) & (position[pairs[:, 1]] >= 0)]
-    per_passage = features(index, question, given, rows)
+    per_passage = features(index, question, given)
     x = candidate_features(index, pairs, per_passage, position)
     model = _model()
     scores = x @ model.weights
-    medians = float(np.median(given.dense)), float(np.median(given.moved))
+    medians = float(np.median(given.dense)), given.moved_stats[2]
     evidence = answerability(index, question, question_vector, x, scores, medians)
     answered = float(1 / (1 + np.exp(-(evidence @ model.refusal_weights + model.refusal_bias))))
     order = np.argsort(-scores)[:top]

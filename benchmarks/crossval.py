@@ -28,6 +28,8 @@ def main() -> None:
     args = parser.parse_args()
     source = args.shared / "eval/policyqa/dev.json"
     data = json.loads(source.read_text(encoding="utf-8"))
+    if not FOLDS_FILE.exists():
+        raise SystemExit(f"{FOLDS_FILE} is missing: run `python -m benchmarks.fit_ranker` first.")
     saved = np.load(FOLDS_FILE)
     fold_of = dict(zip(saved["titles"].tolist(), saved["folds"].tolist(), strict=True))
     shipped = ranking._model()

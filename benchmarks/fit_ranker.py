@@ -204,9 +204,9 @@ def main() -> None:
 
     prepared = []  # (index, question, vector, medians, candidate features, labels, weight)
     for index, q, v, labels, weight in asked:
-        given = signals(index, q.text, v, adapters[fold_of.get(id(index))])
+        given = signals(index, q.text, v, adapters[fold_of.get(id(index))], every_passage=True)
         x = candidate_features(index, index.candidate_pairs, features(index, q.text, given))
-        medians = float(np.median(given.dense)), float(np.median(given.moved))
+        medians = float(np.median(given.dense)), given.moved_stats[2]
         prepared.append((index, q, v, medians, x, labels, weight))
     print(f"prepared {len(prepared)} questions")
 
