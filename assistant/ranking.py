@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
+from weakref import WeakKeyDictionary
 
 import numpy as np
 import numpy.typing as npt
@@ -161,16 +162,22 @@ def _paragraphs_of(index: Index, rows: Ints) -> Ints:
         return rows
     wanted = np.unique(paragraphs[rows])
     first = np.searchsorted(paragraphs, wanted, side="left")
-    last = np.searchsorted(paragraphs, wanted, side="right")
-    return np.concatenate(
-        [np.arange(a, b, dtype=np.int32) for a, b in zip(first, last, strict=True)]
-    )
+    lengths = np.searchsorted(paragraphs, wanted, side="right") - first
+    # The ranges first..first+length, concatenated without a Python loop.
+    offsets = np.repeat(first - (np.cumsum(lengths) - lengths), lengths)
+    scope: Ints = (np.arange(int(lengths.sum())) + offsets).astype(np.int32)
+    return scope
+
+
+_SAMPLES: WeakKeyDictionary[Index, Vectors] = WeakKeyDictionary()
 
 
 def _sample(index: Index) -> Vectors:
-    n = len(index)
-    taken: Vectors = index.vectors[np.linspace(0, n - 1, min(n, SAMPLE)).astype(np.int64)]
-    return taken
+    """A fixed spread of SAMPLE passage vectors, copied once per index."""
+    if index not in _SAMPLES:
+        n = len(index)
+        _SAMPLES[index] = index.vectors[np.linspace(0, n - 1, min(n, SAMPLE)).astype(np.int64)]
+    return _SAMPLES[index]
 
 
 def shortlist(index: Index, *scores: npt.NDArray[Any], size: int = SHORTLIST) -> Ints:

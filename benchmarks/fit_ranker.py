@@ -4,7 +4,8 @@ write assistant/question_adapter.npz and assistant/ranker.json.
     .venv/bin/python -m benchmarks.fit_ranker [--shared ../shared]
 
 Adapter: a 384 x 384 matrix A, so that passages are also compared with q + A q; fitted on the
-PolicyQA dev questions (softmax over each policy's sentences, L2 towards A = 0). The ranker is fitted
+PolicyQA dev questions (softmax over each policy's sentences, L2 towards A = 0), except the three
+policies in tests/data/policyqa-dev-sample.json, which no fit sees. The ranker is fitted
 on features computed with out-of-fold adapters (five folds by policy), so it learns how far an
 adapted similarity can be trusted on policies the adapter never saw; its out-of-fold hit rates are
 printed. Ranking: a linear score over candidate features, fitted listwise (softmax over a question's
@@ -51,6 +52,7 @@ ADAPTER_FOLDS = 5
 TEMPERATURE = 20.0  # cosine similarities are in [-1, 1]; the softmax needs a sharper scale
 DIM = 384
 FOLDS_FILE = HERE / "results" / "adapter-folds.npz"
+SAMPLE_POLICIES = HERE.parent / "tests" / "data" / "policyqa-dev-sample.json"
 
 
 Array = np.ndarray
@@ -130,7 +132,12 @@ def main() -> None:
     embedder = default_embedder()
     tmp = Path(tempfile.mkdtemp(prefix="fit-ranker-"))
     article = read_eval_file(args.shared / "eval/kaspersky-dev.jsonl", None, tmp)[0]
-    policies = read_eval_file(args.shared / "eval/policyqa/dev.json", None, tmp)
+    every_policy = read_eval_file(args.shared / "eval/policyqa/dev.json", None, tmp)
+    # The policies of the test suite's sample stay out of every fit, so that test measures
+    # policies the adapter never saw.
+    sample = json.loads(SAMPLE_POLICIES.read_text(encoding="utf-8"))
+    kept_out = {a["title"] for a in sample["data"]}
+    policies = [s for s in every_policy if s.name not in kept_out]
     offtopic = [
         Question(line.strip(), None)
         for line in (HERE / "offtopic-questions.txt").read_text(encoding="utf-8").splitlines()
@@ -176,8 +183,8 @@ def main() -> None:
             asked.append((index, q, v, labels, weight))
 
     # Adapters: one per fold of policies (for the ranker's training features), one on all.
-    policy_indexes = [loaded[s.knowledge_dir].index for s in policies]
-    fold_of = {id(ix): n % ADAPTER_FOLDS for n, ix in enumerate(policy_indexes)}
+    fold_of_title = {s.name: n % ADAPTER_FOLDS for n, s in enumerate(every_policy)}
+    fold_of = {id(loaded[s.knowledge_dir].index): fold_of_title[s.name] for s in policies}
     batches: dict[int, tuple[Array, list[Array], list[Array]]] = {}
     for index, _, v, labels, _ in asked:
         if id(index) in fold_of and labels is not None and labels.any():
@@ -265,8 +272,8 @@ def main() -> None:
     )
     FOLDS_FILE.parent.mkdir(parents=True, exist_ok=True)
     folds: dict[str, Any] = {
-        "titles": np.array([s.name for s in policies]),
-        "folds": np.array([fold_of[id(ix)] for ix in policy_indexes]),
+        "titles": np.array(list(fold_of_title)),
+        "folds": np.array(list(fold_of_title.values())),
     }
     for k in range(ADAPTER_FOLDS):
         folds[f"matrix{k}"], folds[f"questions{k}"] = adapters[k].matrix, adapters[k].questions

@@ -1,0 +1,38 @@
+"""The question adapter and the shortlist's scope, on the real model and the bundled article."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from assistant.core import Assistant
+from assistant.ranking import _model, _paragraphs_of
+
+
+def test_adapter_knows_policy_questions_better_than_others(assistant: Assistant) -> None:
+    adapter = _model().adapter
+    policy, article, chit_chat = assistant.embedder.embed(
+        [
+            "Do you share my personal information with third parties?",
+            "What did the CEO write in his open letter?",
+            "Write me a poem about cats",
+        ]
+    )
+    assert adapter.familiarity(policy) > 0.8
+    assert adapter.familiarity(article) < 0.6
+    assert adapter.familiarity(chit_chat) < 0.6
+
+
+def test_adapter_moves_a_question_but_keeps_it_unit_length(assistant: Assistant) -> None:
+    question = assistant.embedder.embed(["How long do you keep my data?"])[0]
+    moved = _model().adapter.move(question)
+    assert abs(float(np.linalg.norm(moved)) - 1.0) < 1e-5
+    assert 0.3 < float(moved @ question) < 0.999  # moved, not replaced
+
+
+def test_scope_is_every_passage_of_the_rows_paragraphs(assistant: Assistant) -> None:
+    index = assistant.index
+    rows = np.array([0, len(index) // 2, len(index) - 1], dtype=np.int32)
+    scope = _paragraphs_of(index, rows)
+    wanted = set(index.paragraph_of[rows].tolist())
+    expected = [i for i in range(len(index)) if int(index.paragraph_of[i]) in wanted]
+    assert scope.tolist() == expected
