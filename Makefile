@@ -5,7 +5,7 @@ PYTHON ?= python3
 QUESTION ?= Why was Kaspersky banned?
 STAMP := $(VENV)/.installed
 
-.PHONY: quickstart setup test check format lint types pytest eval bench clean
+.PHONY: quickstart setup test check format lint types pytest eval fit crossval bench clean
 
 ## Set everything up and answer a question from the bundled knowledge.
 quickstart: $(STAMP)
@@ -41,6 +41,14 @@ eval: $(STAMP)
 	$(BIN)/policy-qa eval ../shared/eval/kaspersky-dev.jsonl
 	$(BIN)/policy-qa eval tests/data/held-out.jsonl
 	$(BIN)/policy-qa eval ../shared/eval/policyqa/dev.json
+
+## Refit the adapter, ranker and refusal on ../shared/eval (rewrites assistant/ranker.json and
+## assistant/question_adapter.npz), then measure PolicyQA with adapters that never saw the policy.
+fit: $(STAMP)
+	$(BIN)/python -m benchmarks.fit_ranker
+
+crossval: fit
+	$(BIN)/python -m benchmarks.crossval
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
