@@ -75,12 +75,12 @@ FEATURES = (
 class Adapter:
     """The matrix A of q + A q, and the vectors of the questions it was fitted on."""
 
-    matrix: Floats
-    questions: Floats
+    matrix: Vectors
+    questions: Vectors
 
-    def move(self, question_vector: Vectors) -> Floats:
+    def move(self, question_vector: Vectors) -> Vectors:
         """The question moved by the adapter, unit length."""
-        moved = question_vector + self.matrix @ question_vector
+        moved: Vectors = question_vector + self.matrix @ question_vector
         return moved / max(float(np.linalg.norm(moved)), 1e-12)
 
     def familiarity(self, question_vector: Vectors) -> float:
@@ -95,6 +95,7 @@ class Signals(NamedTuple):
     question: Vectors
     moved_question: Vectors
     familiarity: float
+    idf: dict[str, float]  # the question's distinct terms and their IDF in this index
     dense: Floats  # one value per passage
     lexical_raw: Floats  # BM25
     coverage: Floats  # IDF-weighted share of question terms
@@ -102,6 +103,7 @@ class Signals(NamedTuple):
     rows: Ints  # the passages scored in full (see shortlist)
     moved: Vectors  # similarity to the adapted question, in the rows' paragraphs (else -1)
     moved_stats: tuple[float, float, float]  # its mean, standard deviation and median
+    dense_median: float
 
 
 SHORTLIST = 256  # passages scored in full per question: the best by dense and by lexical similarity
@@ -136,7 +138,7 @@ def signals(
     # The adapted similarity costs a second pass over every vector (12 ms at 100,000 passages),
     # so it is computed only where features need it: the rows' paragraphs, plus a fixed sample
     # for its spread (exact up to SAMPLE passages).
-    moved_question = adapter.move(question_vector).astype(np.float32)
+    moved_question = adapter.move(question_vector)
     scope = _paragraphs_of(index, rows)
     moved = np.full(n, -1.0, dtype=np.float32)
     moved[scope] = index.vectors[scope] @ moved_question
@@ -145,6 +147,7 @@ def signals(
         question_vector,
         moved_question,
         adapter.familiarity(question_vector),
+        idf,
         dense.astype(np.float32),
         lexical_raw.astype(np.float32),
         coverage.astype(np.float32),
@@ -152,6 +155,7 @@ def signals(
         rows,
         moved,
         (float(sample.mean()), float(sample.std()), float(np.median(sample))),
+        float(np.median(dense)),
     )
 
 
@@ -198,8 +202,8 @@ def _z(values: npt.NDArray[Any], mean: float | None = None, std: float | None = 
 
 def features(index: Index, question: str, given: Signals) -> Floats:
     """One row per passage of the shortlist (`given.rows`), one column per name in FEATURES."""
-    (question_vector, moved_vector, familiarity, dense, lexical_raw, coverage, paragraph_lexical,
-     rows, moved, (moved_mean, moved_std, _)) = given  # fmt: skip
+    (question_vector, moved_vector, familiarity, _, dense, lexical_raw, coverage,
+     paragraph_lexical, rows, moved, (moved_mean, moved_std, _), _) = given  # fmt: skip
     lexical = lexical_raw / max(float(lexical_raw.max()), 1e-6)
     paragraphs = index.paragraph_of
     shift = question_vector - index.centroid
@@ -281,25 +285,15 @@ TYPICAL_UNRELATED_DENSE = 0.1
 PRIOR_PASSAGES = 20
 
 
-def answerability(
-    index: Index,
-    question: str,
-    question_vector: Vectors,
-    x: Floats,
-    scores: Floats,
-    medians: tuple[float, float] | None = None,
-) -> Floats:
-    """Question-level evidence that the documents answer it (REFUSAL_FEATURES, in order).
-    `medians`: of the dense and adapted similarities over all passages (default: over the
-    candidates in `x`)."""
+def answerability(index: Index, given: Signals, x: Floats, scores: Floats) -> Floats:
+    """Question-level evidence that the documents answer it (REFUSAL_FEATURES, in order), from
+    the question's signals and its candidates' features and scores."""
     best = int(np.argmax(scores))
     column = WINDOW_FEATURES.index
-    tokens = set(lexical_tokens(question))
     n = len(index)
-    idf = {t: np.log(1 + n / (1 + _df(index, t))) for t in tokens}
-    known = sum(w for t, w in idf.items() if _df(index, t) > 0)
+    idf = given.idf
+    known = [t for t in idf if _df(index, t) > 0]
     dense, moved = x[:, column("max_dense")], x[:, column("max_adapted")]
-    dense_median, moved_median = medians or (float(np.median(dense)), float(np.median(moved)))
 
     def margin(best: float, median: float) -> float:
         prior = PRIOR_PASSAGES * TYPICAL_UNRELATED_DENSE
@@ -310,12 +304,12 @@ def answerability(
         dense.max(),
         x[best, column("max_lexical_raw")],
         x[best, column("max_coverage")],
-        known / sum(idf.values()) if idf else 0.0,
-        np.log1p(len(tokens)),
-        margin(dense.max(), dense_median),
-        sum(_df(index, t) > 0 for t in tokens) / len(tokens) if tokens else 0.0,
+        sum(idf[t] for t in known) / sum(idf.values()) if idf else 0.0,
+        np.log1p(len(idf)),
+        margin(dense.max(), given.dense_median),
+        len(known) / len(idf) if idf else 0.0,
         moved.max(),
-        margin(moved.max(), moved_median),
+        margin(moved.max(), given.moved_stats[2]),
     ])  # fmt: skip
 
 
@@ -379,8 +373,7 @@ def rank(index: Index, question: str, question_vector: Vectors, top: int = 10) -
     x = candidate_features(index, pairs, per_passage, position)
     model = _model()
     scores = x @ model.weights
-    medians = float(np.median(given.dense)), given.moved_stats[2]
-    evidence = answerability(index, question, question_vector, x, scores, medians)
+    evidence = answerability(index, given, x, scores)
     answered = float(1 / (1 + np.exp(-(evidence @ model.refusal_weights + model.refusal_bias))))
     order = np.argsort(-scores)[:top]
     best = float(scores[order[0]])

@@ -209,16 +209,15 @@ def main() -> None:
         adapters[k] = Adapter(_fit_adapter(batch_list(k)), np.array(list(seen.values())))
         print(f"adapter {'on all policies' if k is None else f'without fold {k}'} fitted")
 
-    prepared = []  # (index, question, vector, medians, candidate features, labels, weight)
+    prepared = []  # (index, question's signals, candidate features, labels or None, weight)
     for index, q, v, labels, weight in asked:
         given = signals(index, q.text, v, adapters[fold_of.get(id(index))], every_passage=True)
         x = candidate_features(index, index.candidate_pairs, features(index, q.text, given))
-        medians = float(np.median(given.dense)), given.moved_stats[2]
-        prepared.append((index, q, v, medians, x, labels, weight))
+        prepared.append((index, given, x, labels, weight))
     print(f"prepared {len(prepared)} questions")
 
     rank_items = [
-        (x, y.astype(float), w) for _, _, _, _, x, y, w in prepared if y is not None and y.any()
+        (x, y.astype(float), w) for _, _, x, y, w in prepared if y is not None and y.any()
     ]
     w0 = np.zeros(len(WINDOW_FEATURES))
     w0[0] = 1.0
@@ -226,7 +225,7 @@ def main() -> None:
         lambda w: _softmax_loss(w, rank_items, L2), w0, jac=True, method="L-BFGS-B"
     ).x
     policy_items = [
-        (x, y) for index, _, _, _, x, y, _ in prepared if id(index) in fold_of and y is not None
+        (x, y) for index, _, x, y, _ in prepared if id(index) in fold_of and y is not None
     ]
     top = [np.argsort(-(x @ weights))[:3] for x, _ in policy_items]
     print(
@@ -236,8 +235,8 @@ def main() -> None:
     )
 
     rows, answerable, row_weight = [], [], []
-    for index, q, v, medians, x, labels, w in prepared:
-        rows.append(answerability(index, q.text, v, x, x @ weights, medians))
+    for index, given, x, labels, w in prepared:
+        rows.append(answerability(index, given, x, x @ weights))
         answerable.append(0.0 if labels is None else 1.0)
         row_weight.append(w)
     rx, ry, rw = np.array(rows), np.array(answerable), np.array(row_weight)
