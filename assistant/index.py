@@ -31,6 +31,10 @@ logging.getLogger("bm25s").setLevel(
 
 # Bump when passage splitting or tokenizing changes, so caches made by older code are not reused.
 PIPELINE_VERSION = 3
+# Bump when Index gains or changes attributes: snapshots are then rebuilt from the per-document
+# cache, with nothing re-embedded.
+SNAPSHOT_LAYOUT = 2
+SAMPLE_SIZE = 4096  # passages over which a similarity's spread is estimated in large indexes
 
 
 def default_cache_dir() -> Path:
@@ -118,7 +122,11 @@ class _Snapshots:
     def _path(self, documents: Sequence[Document]) -> Path:
         key = hashlib.sha256(
             "\n".join(
-                [str(PIPELINE_VERSION), self.model_id, *(d.sha256 for d in documents)]
+                [
+                    f"{PIPELINE_VERSION}.{SNAPSHOT_LAYOUT}",
+                    self.model_id,
+                    *(d.sha256 for d in documents),
+                ]
             ).encode()
         ).hexdigest()
         return self.folder / f"index-{key}.pickle"
@@ -209,12 +217,20 @@ class Index:
             self.centered_norms[begin : begin + 8192] = np.maximum(
                 np.linalg.norm(chunk, axis=1), 1e-6
             )
+        # A fixed spread of passage vectors (all of them up to SAMPLE_SIZE), so a similarity's
+        # mean and spread over the index cost no pass over every vector.
+        n = len(self.vectors)
+        self.sample_vectors: Vectors = self.vectors[
+            np.linspace(0, n - 1, min(n, SAMPLE_SIZE)).astype(np.int64)
+        ]
         # Paragraph-level views: the mean of its sentence vectors, and BM25 over its words.
+        # Paragraph p is passages paragraph_starts[p] .. paragraph_starts[p + 1] - 1.
         starts = (
             np.flatnonzero(np.r_[True, self.paragraph_of[1:] != self.paragraph_of[:-1]])
             if self.passages
             else np.zeros(0, dtype=np.int64)
         )
+        self.paragraph_starts: npt.NDArray[np.int64] = np.r_[starts, n].astype(np.int64)
         summed = (
             np.add.reduceat(self.vectors, starts, axis=0)
             if self.passages

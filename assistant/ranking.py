@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
-from weakref import WeakKeyDictionary
 
 import numpy as np
 import numpy.typing as npt
@@ -43,10 +42,10 @@ class Ranked:
     confidence: float
 
 
-def _paragraph_max(values: npt.NDArray[Any], paragraph_of: Ints) -> Floats:
-    # Paragraph numbers are contiguous and increasing, so each paragraph is one run.
-    starts = np.flatnonzero(np.r_[True, paragraph_of[1:] != paragraph_of[:-1]])
-    return np.repeat(np.maximum.reduceat(values, starts), np.diff(np.r_[starts, len(values)]))
+def _paragraph_max(values: npt.NDArray[Any], index: Index) -> Floats:
+    """Each passage's value replaced by the largest in its paragraph."""
+    starts = index.paragraph_starts
+    return np.repeat(np.maximum.reduceat(values, starts[:-1]), np.diff(starts))
 
 
 def _shifted(values: Floats, paragraph_of: Ints, step: int, fill: float) -> Floats:
@@ -107,7 +106,6 @@ class Signals(NamedTuple):
 
 
 SHORTLIST = 256  # passages scored in full per question: the best by dense and by lexical similarity
-SAMPLE = 4096  # passages over which the adapted similarity's spread is estimated in large corpora
 
 
 def signals(
@@ -137,12 +135,12 @@ def signals(
     rows = np.arange(n, dtype=np.int32) if every_passage else shortlist(index, dense, lexical_raw)
     # The adapted similarity costs a second pass over every vector (12 ms at 100,000 passages),
     # so it is computed only where features need it: the rows' paragraphs, plus a fixed sample
-    # for its spread (exact up to SAMPLE passages).
+    # for its spread (exact up to the index's sample size).
     moved_question = adapter.move(question_vector)
     scope = _paragraphs_of(index, rows)
     moved = np.full(n, -1.0, dtype=np.float32)
     moved[scope] = index.vectors[scope] @ moved_question
-    sample = moved[scope] if len(scope) == n else _sample(index) @ moved_question
+    sample = moved[scope] if len(scope) == n else index.sample_vectors @ moved_question
     return Signals(
         question_vector,
         moved_question,
@@ -160,28 +158,16 @@ def signals(
 
 
 def _paragraphs_of(index: Index, rows: Ints) -> Ints:
-    """Every passage in the paragraphs of `rows` (paragraph numbers never decrease)."""
-    paragraphs = index.paragraph_of
-    if len(rows) == len(paragraphs):
+    """Every passage in the paragraphs of `rows`."""
+    if len(rows) == len(index):
         return rows
-    wanted = np.unique(paragraphs[rows])
-    first = np.searchsorted(paragraphs, wanted, side="left")
-    lengths = np.searchsorted(paragraphs, wanted, side="right") - first
+    wanted = np.unique(index.paragraph_of[rows])
+    first = index.paragraph_starts[wanted]
+    lengths = index.paragraph_starts[wanted + 1] - first
     # The ranges first..first+length, concatenated without a Python loop.
     offsets = np.repeat(first - (np.cumsum(lengths) - lengths), lengths)
     scope: Ints = (np.arange(int(lengths.sum())) + offsets).astype(np.int32)
     return scope
-
-
-_SAMPLES: WeakKeyDictionary[Index, Vectors] = WeakKeyDictionary()
-
-
-def _sample(index: Index) -> Vectors:
-    """A fixed spread of SAMPLE passage vectors, copied once per index."""
-    if index not in _SAMPLES:
-        n = len(index)
-        _SAMPLES[index] = index.vectors[np.linspace(0, n - 1, min(n, SAMPLE)).astype(np.int64)]
-    return _SAMPLES[index]
 
 
 def shortlist(index: Index, *scores: npt.NDArray[Any], size: int = SHORTLIST) -> Ints:
@@ -225,8 +211,8 @@ def features(index: Index, question: str, given: Signals) -> Floats:
         lexical[rows],
         np.log1p(lexical_raw[rows]),
         coverage[rows],
-        _paragraph_max(dense, paragraphs)[rows],
-        _paragraph_max(lexical, paragraphs)[rows],
+        _paragraph_max(dense, index)[rows],
+        _paragraph_max(lexical, index)[rows],
         _shifted(dense, paragraphs, 1, -1.0)[rows],
         _shifted(dense, paragraphs, -1, -1.0)[rows],
         previous_lexical,
@@ -243,7 +229,7 @@ def features(index: Index, question: str, given: Signals) -> Floats:
         moved_z,
         familiarity * moved[rows],
         familiarity * moved_z,
-        _paragraph_max(moved, paragraphs)[rows],
+        _paragraph_max(moved, index)[rows],
         paragraph_vectors @ moved_vector,
         # A passage close to the centre of the whole text (a summary sentence) looks similar to
         # every question about it, whether or not it answers that one.
