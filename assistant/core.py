@@ -14,7 +14,7 @@ from assistant.documents import Document, load_documents
 from assistant.embedding import Embedder, default_embedder
 from assistant.errors import KnowledgeError, QuestionError
 from assistant.index import Cache, Index, default_cache_dir
-from assistant.ranking import Ranked, rank
+from assistant.ranking import Ranked, Ranker, rank
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +42,13 @@ def _locator(doc: Document, paragraph: int, section: str | None) -> str:
 class Assistant:
     """Answers questions from one knowledge folder. Build it with `Assistant.load()`."""
 
-    def __init__(self, index: Index, embedder: Embedder, knowledge_dir: Path) -> None:
+    def __init__(
+        self, index: Index, embedder: Embedder, knowledge_dir: Path, ranker: Ranker | None = None
+    ) -> None:
         self.index = index
         self.embedder = embedder
         self.knowledge_dir = knowledge_dir
+        self.ranker = ranker  # None: the weights shipped in assistant/
         self._threads = ThreadpoolController()  # inspects the loaded BLAS libraries once
 
     @classmethod
@@ -57,6 +60,7 @@ class Assistant:
         cache_dir: str | Path | None = None,
         use_cache: bool = True,
         show_progress: bool = False,
+        ranker: Ranker | None = None,
     ) -> Assistant:
         """Read, split and index a folder (default: $POLICY_QA_KNOWLEDGE, else the bundled
         `knowledge/`), reusing cached embeddings of documents that did not change."""
@@ -73,7 +77,7 @@ class Assistant:
         if len(index) == 0:
             raise KnowledgeError(f"The documents in {folder} have no text to quote.")
         log.info("Indexed %d passages from %d documents", len(index), len(documents))
-        return cls(index, embedder, folder)
+        return cls(index, embedder, folder, ranker)
 
     @property
     def documents(self) -> list[Document]:
@@ -95,7 +99,7 @@ class Assistant:
         # them steal the cores the ONNX model needs (measured: 24 ms -> 13 ms per answer at 10k).
         with self._threads.limit(limits=1, user_api="blas"):
             vector = self.embedder.embed([asked])[0]
-            ranked = rank(self.index, asked, vector)
+            ranked = rank(self.index, asked, vector, self.ranker)
         chosen = self._choose(ranked)
         citations = tuple(self._cite(r) for r in chosen)
         scope = (

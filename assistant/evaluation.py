@@ -16,6 +16,7 @@ from assistant.core import Assistant
 from assistant.embedding import Embedder, default_embedder
 from assistant.errors import PolicyQAError
 from assistant.index import Index
+from assistant.ranking import Ranker
 from assistant.text import fold
 
 # Plain baselines refuse only when they have nothing at all, or below this cosine: the usual
@@ -32,9 +33,8 @@ class Question:
 @dataclass
 class EvalSet:
     name: str
-    knowledge_dir: (
-        Path | None
-    )  # None: Assistant.load's default ($POLICY_QA_KNOWLEDGE, else bundled)
+    # None: Assistant.load's default ($POLICY_QA_KNOWLEDGE, else the bundled knowledge)
+    knowledge_dir: Path | None
     questions: list[Question]
 
 
@@ -65,6 +65,12 @@ class Tally:
         self.hit3 += any(hits)
         if not any(hits):
             self.misses.append(f"missed: {question.text}")
+
+    def merge(self, other: Tally) -> None:
+        """Add another run's counts to these (misses are not carried over)."""
+        for name in ("in_scope", "out_of_scope", "hit1", "hit3", "answered", "refused"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.violations += other.violations
 
     def figures(self) -> dict[str, float | int | None]:
         def share(n: int, d: int) -> float | None:
@@ -184,14 +190,16 @@ def evaluate(
     embedder: Embedder | None = None,
     on_question: Callable[[], None] | None = None,
     cache_dir: Path | None = None,
+    ranker: Ranker | None = None,
 ) -> dict[str, Tally]:
-    """Run the assistant and both baselines over every question of the file."""
+    """Run the assistant (with `ranker`, default the shipped weights) and both baselines over
+    every question of the file."""
     embedder = embedder or default_embedder()
     tallies = {"policy-qa": Tally(), "plain BM25": Tally(), "plain dense": Tally()}
     with tempfile.TemporaryDirectory(prefix="policy-qa-eval-") as tmp:
         for eval_set in read_eval_file(path, knowledge_dir, Path(tmp)):
             assistant = Assistant.load(
-                eval_set.knowledge_dir, embedder=embedder, cache_dir=cache_dir
+                eval_set.knowledge_dir, embedder=embedder, cache_dir=cache_dir, ranker=ranker
             )
             bm25 = PlainBM25(assistant.index)
             for question in eval_set.questions:

@@ -118,7 +118,7 @@ def signals(
     """What the features are built from, for the shortlist (or `every_passage`, as the fitting
     script needs); `adapter` defaults to the shipped one."""
     n = len(index)
-    adapter = adapter or _model().adapter
+    adapter = adapter or shipped_ranker().adapter
     dense = index.vectors @ question_vector
     asked = lexical_tokens(question)
     tokens = set(asked)
@@ -305,7 +305,9 @@ def _df(index: Index, token: str) -> int:
 
 
 @dataclass(frozen=True)
-class _Model:
+class Ranker:
+    """The fitted weights: ranking, refusal, and the question adapter."""
+
     weights: Floats
     refusal_weights: Floats
     refusal_bias: float
@@ -325,8 +327,9 @@ def load_adapter(path: Path, suffix: str = "") -> Adapter:
 
 
 @cache
-def _model() -> _Model:
-    """The fitted weights, read once on first use (the fitting script runs without them)."""
+def shipped_ranker() -> Ranker:
+    """The fitted weights shipped in assistant/, read once on first use (the fitting script runs
+    without them)."""
     data = json.loads((HERE / "ranker.json").read_text(encoding="utf-8"))
     if (
         tuple(data["features"]) != WINDOW_FEATURES
@@ -335,7 +338,7 @@ def _model() -> _Model:
         raise RuntimeError(
             "assistant/ranker.json does not match the features: run benchmarks/fit_ranker.py"
         )
-    return _Model(
+    return Ranker(
         np.array(data["weights"]),
         np.array(data["refusal_weights"]),
         float(data["refusal_bias"]),
@@ -343,13 +346,20 @@ def _model() -> _Model:
     )
 
 
-def rank(index: Index, question: str, question_vector: Vectors, top: int = 10) -> list[Ranked]:
+def rank(
+    index: Index,
+    question: str,
+    question_vector: Vectors,
+    ranker: Ranker | None = None,
+    top: int = 10,
+) -> list[Ranked]:
     """The best candidates for the question, best first. `confidence` is the calibrated
     probability that the documents answer the question, times the candidate's share relative
-    to the best one."""
+    to the best one. `ranker` defaults to the shipped one."""
     if len(index) == 0:
         return []
-    given = signals(index, question, question_vector)
+    model = ranker or shipped_ranker()
+    given = signals(index, question, question_vector, model.adapter)
     rows = given.rows
     position = np.full(len(index), -1, dtype=np.int32)
     position[rows] = np.arange(len(rows), dtype=np.int32)
@@ -357,7 +367,6 @@ def rank(index: Index, question: str, question_vector: Vectors, top: int = 10) -
     pairs = pairs[(position[pairs[:, 0]] >= 0) & (position[pairs[:, 1]] >= 0)]
     per_passage = features(index, question, given)
     x = candidate_features(index, pairs, per_passage, position)
-    model = _model()
     scores = x @ model.weights
     evidence = answerability(index, given, x, scores)
     answered = float(1 / (1 + np.exp(-(evidence @ model.refusal_weights + model.refusal_bias))))

@@ -5,7 +5,7 @@ without its fold (written by benchmarks/fit_ranker.py), summed over the folds.
 
 `policy-qa eval ../shared/eval/policyqa/dev.json` uses the shipped adapter, fitted on every one of
 those policies, so its figures are optimistic; these are the ones to expect on new policies. The
-ranking and refusal weights (28 + 8 numbers) are the shipped ones, fitted on out-of-fold features.
+ranking and refusal weights (33 + 10 numbers) are the shipped ones, fitted on out-of-fold features.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -32,25 +33,16 @@ def main() -> None:
         raise SystemExit(f"{FOLDS_FILE} is missing: run `python -m benchmarks.fit_ranker` first.")
     saved = np.load(FOLDS_FILE)
     fold_of = dict(zip(saved["titles"].tolist(), saved["folds"].tolist(), strict=True))
-    shipped = ranking._model()
+    shipped = ranking.shipped_ranker()
     totals: dict[str, Tally] = {}
     with tempfile.TemporaryDirectory(prefix="policy-qa-cv-") as tmp:
         for k in sorted(set(fold_of.values())):
             part = Path(tmp) / f"fold-{k}.json"
             articles = [a for a in data["data"] if fold_of[a["title"]] == k]
             part.write_text(json.dumps({"data": articles}), encoding="utf-8")
-            model = ranking._Model(
-                shipped.weights,
-                shipped.refusal_weights,
-                shipped.refusal_bias,
-                ranking.load_adapter(FOLDS_FILE, suffix=str(k)),
-            )
-            ranking._model = lambda model=model: model  # type: ignore[assignment]
-            for name, tally in evaluate(part).items():
-                total = totals.setdefault(name, Tally())
-                for field in ("in_scope", "out_of_scope", "hit1", "hit3", "answered", "refused"):
-                    setattr(total, field, getattr(total, field) + getattr(tally, field))
-                total.violations += tally.violations
+            ranker = replace(shipped, adapter=ranking.load_adapter(FOLDS_FILE, suffix=str(k)))
+            for name, tally in evaluate(part, ranker=ranker).items():
+                totals.setdefault(name, Tally()).merge(tally)
             print(f"fold {k}: {len(articles)} policies done", flush=True)
     print(format_table(source, totals))
 

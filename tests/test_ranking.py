@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from assistant.core import Assistant
-from assistant.ranking import _model, _paragraphs_of
+from assistant.ranking import _paragraphs_of, shipped_ranker
 
 
 def test_adapter_knows_policy_questions_better_than_others(assistant: Assistant) -> None:
-    adapter = _model().adapter
+    adapter = shipped_ranker().adapter
     policy, article, chit_chat = assistant.embedder.embed(
         [
             "Do you share my personal information with third parties?",
@@ -24,7 +24,7 @@ def test_adapter_knows_policy_questions_better_than_others(assistant: Assistant)
 
 def test_adapter_moves_a_question_but_keeps_it_unit_length(assistant: Assistant) -> None:
     question = assistant.embedder.embed(["How long do you keep my data?"])[0]
-    moved = _model().adapter.move(question)
+    moved = shipped_ranker().adapter.move(question)
     assert abs(float(np.linalg.norm(moved)) - 1.0) < 1e-5
     assert 0.3 < float(moved @ question) < 0.999  # moved, not replaced
 
