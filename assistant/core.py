@@ -14,7 +14,7 @@ from assistant.documents import Document, load_documents
 from assistant.embedding import Embedder, default_embedder
 from assistant.errors import KnowledgeError, QuestionError
 from assistant.index import Cache, Index, default_cache_dir
-from assistant.ranking import Ranked, Ranker, rank
+from assistant.ranking import Ranked, Ranker, question_vectors, rank
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +98,8 @@ class Assistant:
         # One BLAS thread: our products are matrix-vector, and OpenBLAS workers spinning after
         # them steal the cores the ONNX model needs (measured: 24 ms -> 13 ms per answer at 10k).
         with self._threads.limit(limits=1, user_api="blas"):
-            vector = self.embedder.embed([asked])[0]
-            ranked = rank(self.index, asked, vector, self.ranker)
+            vectors = question_vectors(self.index, self.embedder, asked)
+            ranked = rank(self.index, asked, vectors, self.ranker)
         chosen = self._choose(ranked)
         citations = tuple(self._cite(r) for r in chosen)
         scope = (

@@ -10,11 +10,16 @@ with an *adapted* one, q + A q, where the 384 x 384 matrix A was fitted on the d
 move a question towards the sentences that answered questions like it (question_adapter.npz).
 The adapter learned from privacy-policy questions; how far to trust it for a question depends on
 how much that question resembles the ones it learned from (its familiarity), which the ranker sees.
+
+The model also weighs names heavily: in a letter about one company, every sentence naming it
+looks like every question naming it. So passages are compared, too, with the question *focused*:
+its words that occur in most passages of this corpus dropped (see `focused`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -24,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from assistant.cues import ANSWER_TYPES, asks_for_words, question_type
-from assistant.embedding import Vectors
+from assistant.embedding import Embedder, Vectors
 from assistant.index import Index
 from assistant.text import lexical_tokens
 
@@ -66,8 +71,37 @@ FEATURES = (
     "pronoun_previous_lexical", "centered", "length", "type_match", "quoted_words", "quoted",
     "paragraph_mean_dense", "paragraph_bm25", "adapted", "adapted_z", "familiar_adapted",
     "familiar_adapted_z", "paragraph_adapted",
-    "paragraph_mean_adapted", "centrality",
+    "paragraph_mean_adapted", "centrality", "focused", "focused_z", "paragraph_focused",
 )  # fmt: skip
+
+# A question word found in more than this share of the passages (and in at least FOCUS_MIN_PASSAGES
+# of them, so a tiny folder keeps its words) tells them apart too little to steer the focused
+# question (share chosen on the dev sets: 0.2, 0.3, 0.4).
+FOCUS_SHARE = 0.3
+FOCUS_MIN_PASSAGES = 3
+_QUESTION_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+
+
+def focused(index: Index, question: str) -> str:
+    """The question without the words that occur in most passages (the corpus's own subject),
+    or the question unchanged when that would drop nothing, or everything it asks about."""
+    share = FOCUS_SHARE * len(index)
+
+    def common(word: re.Match[str]) -> bool:
+        tokens = lexical_tokens(word.group())
+        counts = [_df(index, t) for t in tokens]
+        return bool(counts) and all(c > share and c >= FOCUS_MIN_PASSAGES for c in counts)
+
+    kept = _QUESTION_WORD.sub(lambda w: "" if common(w) else w.group(), question)
+    kept = " ".join(kept.split())
+    return kept if lexical_tokens(kept) else question
+
+
+def question_vectors(index: Index, embedder: Embedder, question: str) -> Vectors:
+    """Two rows: the question's vector and its focused version's (one model call)."""
+    narrow = focused(index, question)
+    vectors = embedder.embed([question] if narrow == question else [question, narrow])
+    return vectors[[0, -1]]
 
 
 @dataclass(frozen=True)
@@ -102,6 +136,8 @@ class Signals(NamedTuple):
     rows: Ints  # the passages scored in full (see shortlist)
     moved: Vectors  # similarity to the adapted question, in the rows' paragraphs (else -1)
     moved_stats: tuple[float, float, float]  # its mean, standard deviation and median
+    focus: Vectors  # similarity to the focused question, likewise
+    focus_stats: tuple[float, float, float]
     dense_median: float
 
 
@@ -111,13 +147,14 @@ SHORTLIST = 256  # passages scored in full per question: the best by dense and b
 def signals(
     index: Index,
     question: str,
-    question_vector: Vectors,
+    vectors: Vectors,
     adapter: Adapter | None = None,
     every_passage: bool = False,
 ) -> Signals:
     """What the features are built from, for the shortlist (or `every_passage`, as the fitting
-    script needs); `adapter` defaults to the shipped one."""
+    script needs). `vectors`: from question_vectors; `adapter` defaults to the shipped one."""
     n = len(index)
+    question_vector, focused_vector = vectors
     adapter = adapter or shipped_ranker().adapter
     dense = index.vectors @ question_vector
     asked = lexical_tokens(question)
@@ -133,14 +170,10 @@ def signals(
         index.paragraph_bm25.get_scores(asked) if asked else np.zeros(len(index.paragraph_vectors))
     )
     rows = np.arange(n, dtype=np.int32) if every_passage else shortlist(index, dense, lexical_raw)
-    # The adapted similarity costs a second pass over every vector (12 ms at 100,000 passages),
-    # so it is computed only where features need it: the rows' paragraphs, plus a fixed sample
-    # for its spread (exact up to the index's sample size).
     moved_question = adapter.move(question_vector)
     scope = _paragraphs_of(index, rows)
-    moved = np.full(n, -1.0, dtype=np.float32)
-    moved[scope] = index.vectors[scope] @ moved_question
-    sample = moved[scope] if len(scope) == n else index.sample_vectors @ moved_question
+    moved, moved_stats = _similarity_in(index, scope, moved_question)
+    focus, focus_stats = _similarity_in(index, scope, focused_vector)
     return Signals(
         question_vector,
         moved_question,
@@ -152,9 +185,24 @@ def signals(
         paragraph_lexical.astype(np.float32),
         rows,
         moved,
-        (float(sample.mean()), float(sample.std()), float(np.median(sample))),
+        moved_stats,
+        focus,
+        focus_stats,
         float(np.median(dense)),
     )
+
+
+def _similarity_in(
+    index: Index, scope: Ints, vector: Vectors
+) -> tuple[Vectors, tuple[float, float, float]]:
+    """Similarity to `vector` in `scope` (-1 elsewhere), and its mean, spread and median.
+
+    A second pass over every vector costs 12 ms at 100,000 passages, so it is computed only where
+    features need it; the statistics come from a fixed sample (exact up to the sample's size)."""
+    values = np.full(len(index), -1.0, dtype=np.float32)
+    values[scope] = index.vectors[scope] @ vector
+    sample = values[scope] if len(scope) == len(index) else index.sample_vectors @ vector
+    return values, (float(sample.mean()), float(sample.std()), float(np.median(sample)))
 
 
 def _paragraphs_of(index: Index, rows: Ints) -> Ints:
@@ -189,7 +237,8 @@ def _z(values: npt.NDArray[Any], mean: float | None = None, std: float | None = 
 def features(index: Index, question: str, given: Signals) -> Floats:
     """One row per passage of the shortlist (`given.rows`), one column per name in FEATURES."""
     (question_vector, moved_vector, familiarity, _, dense, lexical_raw, coverage,
-     paragraph_lexical, rows, moved, (moved_mean, moved_std, _), _) = given  # fmt: skip
+     paragraph_lexical, rows, moved, (moved_mean, moved_std, _), focus,
+     (focus_mean, focus_std, _), _) = given  # fmt: skip
     lexical = lexical_raw / max(float(lexical_raw.max()), 1e-6)
     paragraphs = index.paragraph_of
     shift = question_vector - index.centroid
@@ -234,21 +283,28 @@ def features(index: Index, question: str, given: Signals) -> Floats:
         # A passage close to the centre of the whole text (a summary sentence) looks similar to
         # every question about it, whether or not it answers that one.
         index.vectors[rows] @ index.centroid / max(float(np.linalg.norm(index.centroid)), 1e-6),
+        focus[rows],
+        _z(focus[rows], focus_mean, focus_std),
+        _paragraph_max(focus, index)[rows],
     ]).astype(np.float32)  # fmt: skip
 
 
-WINDOW_FEATURES = (
+_AVERAGED_NAMES = ("dense", "lexical", "coverage", "adapted", "centrality", "focused")
+_CANDIDATE_FEATURES = (
     *(f"max_{name}" for name in FEATURES),
-    *(f"mean_{name}" for name in ("dense", "lexical", "coverage", "adapted", "centrality")),
+    *(f"mean_{name}" for name in _AVERAGED_NAMES),
     "log_chars", "window",
 )  # fmt: skip
-_AVERAGED = [
-    FEATURES.index(name) for name in ("dense", "lexical", "coverage", "adapted", "centrality")
-]
+# Each candidate feature twice: as is, and times the question's familiarity. Privacy-policy
+# questions and questions about other kinds of text reward different things (a policy's answer
+# often spans two sentences; a letter's rarely does); this lets the weights differ between them
+# by degree, learned from data, with no switch per corpus.
+WINDOW_FEATURES = (*_CANDIDATE_FEATURES, *(f"familiar_{name}" for name in _CANDIDATE_FEATURES))
+_AVERAGED = [FEATURES.index(name) for name in _AVERAGED_NAMES]
 
 
 def candidate_features(
-    index: Index, pairs: Ints, x: Floats, position: Ints | None = None
+    index: Index, pairs: Ints, x: Floats, familiarity: float, position: Ints | None = None
 ) -> Floats:
     """Features of each candidate from those of its sentences (one row per pair); `position`
     maps a passage number to its row of `x` when `x` holds only some passages."""
@@ -256,14 +312,16 @@ def candidate_features(
     first, last = x[at[:, 0]], x[at[:, 1]]
     mean = (first[:, _AVERAGED] + last[:, _AVERAGED]) / 2
     chars = index.passage_ends[pairs[:, 1]] - index.passage_starts[pairs[:, 0]]
-    return np.column_stack(
+    own = np.column_stack(
         [np.maximum(first, last), mean, np.log1p(chars), pairs[:, 1] > pairs[:, 0]]
     )
+    return np.hstack([own, own * familiarity])
 
 
 REFUSAL_FEATURES = (
     "best_score", "best_dense", "best_lexical_raw", "best_coverage", "corpus_coverage",
     "question_terms", "dense_margin", "known_share", "best_adapted", "adapted_margin",
+    "best_focused", "focused_margin",
 )  # fmt: skip
 # What a passage's similarity to an unrelated question typically is; a small corpus's own median
 # is blended towards it, so one or two passages do not make every question look off-topic.
@@ -280,6 +338,7 @@ def answerability(index: Index, given: Signals, x: Floats, scores: Floats) -> Fl
     idf = given.idf
     known = [t for t in idf if _df(index, t) > 0]
     dense, moved = x[:, column("max_dense")], x[:, column("max_adapted")]
+    focus = x[:, column("max_focused")]
 
     def margin(best: float, median: float) -> float:
         prior = PRIOR_PASSAGES * TYPICAL_UNRELATED_DENSE
@@ -296,6 +355,8 @@ def answerability(index: Index, given: Signals, x: Floats, scores: Floats) -> Fl
         len(known) / len(idf) if idf else 0.0,
         moved.max(),
         margin(moved.max(), given.moved_stats[2]),
+        focus.max(),
+        margin(focus.max(), given.focus_stats[2]),
     ])  # fmt: skip
 
 
@@ -349,24 +410,24 @@ def shipped_ranker() -> Ranker:
 def rank(
     index: Index,
     question: str,
-    question_vector: Vectors,
+    vectors: Vectors,
     ranker: Ranker | None = None,
     top: int = 10,
 ) -> list[Ranked]:
     """The best candidates for the question, best first. `confidence` is the calibrated
     probability that the documents answer the question, times the candidate's share relative
-    to the best one. `ranker` defaults to the shipped one."""
+    to the best one. `vectors`: from question_vectors; `ranker` defaults to the shipped one."""
     if len(index) == 0:
         return []
     model = ranker or shipped_ranker()
-    given = signals(index, question, question_vector, model.adapter)
+    given = signals(index, question, vectors, model.adapter)
     rows = given.rows
     position = np.full(len(index), -1, dtype=np.int32)
     position[rows] = np.arange(len(rows), dtype=np.int32)
     pairs = index.candidate_pairs
     pairs = pairs[(position[pairs[:, 0]] >= 0) & (position[pairs[:, 1]] >= 0)]
     per_passage = features(index, question, given)
-    x = candidate_features(index, pairs, per_passage, position)
+    x = candidate_features(index, pairs, per_passage, given.familiarity, position)
     scores = x @ model.weights
     evidence = answerability(index, given, x, scores)
     answered = float(1 / (1 + np.exp(-(evidence @ model.refusal_weights + model.refusal_bias))))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from assistant.core import Assistant
-from assistant.ranking import _paragraphs_of, shipped_ranker
+from assistant.ranking import _paragraphs_of, focused, question_vectors, shipped_ranker
 
 
 def test_adapter_knows_policy_questions_better_than_others(assistant: Assistant) -> None:
@@ -36,3 +36,20 @@ def test_scope_is_every_passage_of_the_rows_paragraphs(assistant: Assistant) -> 
     wanted = set(index.paragraph_of[rows].tolist())
     expected = [i for i in range(len(index)) if int(index.paragraph_of[i]) in wanted]
     assert scope.tolist() == expected
+
+
+def test_focused_question_drops_the_corpus_subject_only(assistant: Assistant) -> None:
+    index = assistant.index
+    # In the bundled letter the company and the platform are named in most sentences.
+    assert focused(index, "Why did Twitter ban Kaspersky's ads?") == "Why did ban ads?"
+    assert focused(index, "What does the EFF do?") == "What does the EFF do?"
+    # A question made only of the subject keeps it: there would be nothing left to ask.
+    assert focused(index, "Kaspersky and Twitter?") == "Kaspersky and Twitter?"
+
+
+def test_question_vectors_are_the_question_and_its_focus(assistant: Assistant) -> None:
+    index, embedder = assistant.index, assistant.embedder
+    vectors = question_vectors(index, embedder, "Why did Twitter ban Kaspersky's ads?")
+    expected = embedder.embed(["Why did Twitter ban Kaspersky's ads?", "Why did ban ads?"])
+    assert vectors.shape == (2, 384)
+    assert np.allclose(vectors, expected, atol=1e-5)
