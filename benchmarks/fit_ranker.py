@@ -10,7 +10,7 @@ on features computed with out-of-fold adapters (five folds by policy), so it lea
 adapted similarity can be trusted on policies the adapter never saw; its out-of-fold hit rates are
 printed. Ranking: a linear score over candidate features, fitted listwise (softmax over a question's
 candidates, maximising the probability of those that contain a gold phrase) on the article's dev
-questions, our own training questions about it (data/article-train.jsonl) and the PolicyQA dev
+questions, our own training questions about it (article-train.jsonl) and the PolicyQA dev
 split together. Refusal: logistic regression on question-level features of the best candidate,
 with answerable questions as positives and, as negatives, the article's unanswerable questions,
 general off-topic questions (offtopic-questions.txt), and each corpus's questions asked of the
@@ -59,7 +59,7 @@ FOLDS_FILE = HERE / "results" / "adapter-folds.npz"
 SAMPLE_POLICIES = HERE.parent / "tests" / "data" / "policyqa-dev-sample.json"
 # More questions about the bundled article than its 21 dev ones, written for fitting only (the
 # held-out set in tests/data/ is never fitted on).
-ARTICLE_TRAINING = HERE / "data" / "article-train.jsonl"
+ARTICLE_TRAINING = HERE / "article-train.jsonl"
 
 
 Array = np.ndarray
