@@ -139,6 +139,7 @@ class Signals(NamedTuple):
     focus: Vectors  # similarity to the focused question, likewise
     focus_stats: tuple[float, float, float]
     dense_median: float
+    unknown_names: int  # names in the question (capitalised words) that no passage contains
 
 
 SHORTLIST = 256  # passages scored in full per question: the best by dense and by lexical similarity
@@ -189,6 +190,23 @@ def signals(
         focus,
         focus_stats,
         float(np.median(dense)),
+        _unknown_names(index, question),
+    )
+
+
+_CAPITALISED = re.compile(r"\b[A-Z][\w’'-]*")
+
+
+def _unknown_names(index: Index, question: str) -> int:
+    """How many capitalised words after the question's first word are absent from every passage:
+    a question about someone or something the documents never name is rarely answered there."""
+    first_word = _QUESTION_WORD.search(question)
+    after = question[first_word.end() :] if first_word else ""
+    names = set(_CAPITALISED.findall(after))
+    return sum(
+        1
+        for name in names
+        if (tokens := lexical_tokens(name)) and all(_df(index, t) == 0 for t in tokens)
     )
 
 
@@ -238,7 +256,7 @@ def features(index: Index, question: str, given: Signals) -> Floats:
     """One row per passage of the shortlist (`given.rows`), one column per name in FEATURES."""
     (question_vector, moved_vector, familiarity, _, dense, lexical_raw, coverage,
      paragraph_lexical, rows, moved, (moved_mean, moved_std, _), focus,
-     (focus_mean, focus_std, _), _) = given  # fmt: skip
+     (focus_mean, focus_std, _), _, _) = given  # fmt: skip
     lexical = lexical_raw / max(float(lexical_raw.max()), 1e-6)
     paragraphs = index.paragraph_of
     shift = question_vector - index.centroid
@@ -321,7 +339,7 @@ def candidate_features(
 REFUSAL_FEATURES = (
     "best_score", "best_dense", "best_lexical_raw", "best_coverage", "corpus_coverage",
     "question_terms", "dense_margin", "known_share", "best_adapted", "adapted_margin",
-    "best_focused", "focused_margin",
+    "best_focused", "focused_margin", "unknown_names",
 )  # fmt: skip
 # What a passage's similarity to an unrelated question typically is; a small corpus's own median
 # is blended towards it, so one or two passages do not make every question look off-topic.
@@ -357,6 +375,7 @@ def answerability(index: Index, given: Signals, x: Floats, scores: Floats) -> Fl
         margin(moved.max(), given.moved_stats[2]),
         focus.max(),
         margin(focus.max(), given.focus_stats[2]),
+        min(given.unknown_names, 2),
     ])  # fmt: skip
 
 
