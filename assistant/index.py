@@ -33,7 +33,7 @@ logging.getLogger("bm25s").setLevel(
 PIPELINE_VERSION = 3
 # Bump when Index gains or changes attributes: snapshots are then rebuilt from the per-document
 # cache, with nothing re-embedded.
-SNAPSHOT_LAYOUT = 2
+SNAPSHOT_LAYOUT = 3  # 3: passages pickled through their constructor (5x faster to load)
 SAMPLE_SIZE = 4096  # passages over which a similarity's spread is estimated in large indexes
 
 

@@ -23,6 +23,22 @@ class Passage:
     speaker: str | None  # who is speaking: the quoted person, else the document's own voice
     quoted: bool  # most of it is a quotation
 
+    def __reduce__(self) -> tuple[type[Passage], tuple[object, ...]]:
+        # Rebuilt through the constructor: the dataclass default looks its fields up for every
+        # object, which made unpickling a 100,000-passage snapshot take 1.2 s instead of 0.2 s.
+        return (
+            Passage,
+            (
+                self.start,
+                self.end,
+                self.paragraph,
+                self.sentence,
+                self.section,
+                self.speaker,
+                self.quoted,
+            ),
+        )
+
 
 @dataclass(frozen=True)
 class _Block:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 from assistant.documents import read_document
@@ -141,3 +142,10 @@ def test_windows_line_endings_and_bom_keep_offsets_exact(tmp_path: Path) -> None
         raw = f.read()
     texts = [raw[p.start : p.end] for p in split_passages(doc)]
     assert texts == ["First rule applies.", "Second rule “quoted here.”"]
+
+
+def test_passages_survive_a_snapshot_round_trip() -> None:
+    passages = split_passages(read_document(ARTICLE))
+    restored = pickle.loads(pickle.dumps(passages))
+    assert restored == passages
+    assert any(p.speaker for p in restored) and any(p.quoted for p in restored)

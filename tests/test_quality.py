@@ -33,10 +33,11 @@ def _figures(tally: Tally) -> dict[str, float]:
 @pytest.mark.parametrize(
     ("name", "minimums"),
     [
-        # measured: hit@1 0.800, hit@3 0.867, answered 1.000, refused 0.625
+        # never fitted on; measured: hit@1 0.733, hit@3 0.867, answered 1.000, refused 0.625
         ("held-out.jsonl", {"hit@1": 0.70, "hit@3": 0.80, "answered": 0.90, "refused": 0.50}),
-        # measured: hit@1 0.467, hit@3 0.800, answered 0.933, refused 0.833
-        ("kaspersky-dev.jsonl", {"hit@1": 0.40, "hit@3": 0.70, "answered": 0.85, "refused": 0.65}),
+        # fitted on (benchmarks/fit_ranker.py); measured: hit@1 0.600, hit@3 0.733, answered 0.933,
+        # refused 0.833
+        ("kaspersky-dev.jsonl", {"hit@1": 0.53, "hit@3": 0.66, "answered": 0.85, "refused": 0.65}),
     ],
 )
 def test_article_questions(
