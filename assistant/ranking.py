@@ -346,7 +346,7 @@ def candidate_features(
 REFUSAL_FEATURES = (
     "best_score", "best_dense", "best_lexical_raw", "best_coverage", "corpus_coverage",
     "question_terms", "dense_margin", "known_share", "best_adapted", "adapted_margin",
-    "best_focused", "focused_margin", "unknown_names",
+    "best_focused", "focused_margin", "unknown_names", "familiarity",
 )  # fmt: skip
 # What a passage's similarity to an unrelated question typically is; a small corpus's own median
 # is blended towards it, so one or two passages do not make every question look off-topic.
@@ -383,6 +383,7 @@ def answerability(index: Index, given: Signals, x: Floats, scores: Floats) -> Fl
         focus.max(),
         margin(focus.max(), given.focus_stats[2]),
         min(given.unknown_names, 2),
+        given.familiarity,
     ])  # fmt: skip
 
 
