@@ -14,7 +14,8 @@ from assistant.documents import Document, load_documents
 from assistant.embedding import Embedder, default_embedder
 from assistant.errors import KnowledgeError, QuestionError
 from assistant.index import Cache, Index, default_cache_dir
-from assistant.ranking import Ranked, Ranker, question_vectors, rank
+from assistant.question import question_vectors
+from assistant.ranking import Ranked, Ranker, rank
 
 log = logging.getLogger(__name__)
 

@@ -286,6 +286,11 @@ class Index:
             [np.column_stack([singles, singles]), np.column_stack([firsts, firsts + 1])]
         ).astype(np.int32)
 
+    def passages_with(self, token: str) -> int:
+        """How many passages contain the lexical token (its document frequency)."""
+        column = self.vocabulary.get(token)
+        return 0 if column is None else int(self.document_frequency[column])
+
     def __len__(self) -> int:
         return len(self.passages)
 

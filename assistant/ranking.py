@@ -4,22 +4,13 @@ Each passage gets a row of features (dense and lexical similarity of itself, its
 its neighbours, question-term coverage, answer-type cues); a linear model fitted on the dev sets
 (benchmarks/fit_ranker.py) weighs them into one score.
 
-all-MiniLM-L6-v2 matches topics: a question and a sentence that mentions its words look alike
-whether or not the sentence answers. So besides the plain question vector we also compare passages
-with an *adapted* one, q + A q, where the 384 x 384 matrix A was fitted on the dev questions to
-move a question towards the sentences that answered questions like it (question_adapter.npz).
-The adapter learned from privacy-policy questions; how far to trust it for a question depends on
-how much that question resembles the ones it learned from (its familiarity), which the ranker sees.
-
-The model also weighs names heavily: in a letter about one company, every sentence naming it
-looks like every question naming it. So passages are compared, too, with the question *focused*:
-its words that occur in most passages of this corpus dropped (see `focused`).
+Besides the plain question vector, passages are compared with the question moved by the adapter
+and with its focused form (assistant/question.py).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -29,8 +20,9 @@ import numpy as np
 import numpy.typing as npt
 
 from assistant.cues import ANSWER_TYPES, asks_for_words, question_type
-from assistant.embedding import Embedder, Vectors
+from assistant.embedding import Vectors
 from assistant.index import Index
+from assistant.question import ADAPTER_FILE, Adapter, load_adapter, unknown_names
 from assistant.text import lexical_tokens
 
 Floats = npt.NDArray[np.float64]
@@ -74,54 +66,6 @@ FEATURES = (
     "paragraph_mean_adapted", "centrality", "focused", "focused_z", "paragraph_focused",
 )  # fmt: skip
 
-# A question word found in more than this share of the passages (and in at least FOCUS_MIN_PASSAGES
-# of them, so a tiny folder keeps its words) tells them apart too little to steer the focused
-# question (share chosen on the dev sets from 0.15, 0.2, 0.3, 0.4; 0.2 and 0.3 were within one
-# question of each other).
-FOCUS_SHARE = 0.3
-FOCUS_MIN_PASSAGES = 3
-_QUESTION_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-
-
-def focused(index: Index, question: str) -> str:
-    """The question without the words that occur in most passages (the corpus's own subject),
-    or the question unchanged when that would drop nothing, or everything it asks about."""
-    share = FOCUS_SHARE * len(index)
-
-    def common(word: re.Match[str]) -> bool:
-        tokens = lexical_tokens(word.group())
-        counts = [_df(index, t) for t in tokens]
-        return bool(counts) and all(c > share and c >= FOCUS_MIN_PASSAGES for c in counts)
-
-    kept = _QUESTION_WORD.sub(lambda w: "" if common(w) else w.group(), question)
-    kept = " ".join(kept.split())
-    return kept if lexical_tokens(kept) else question
-
-
-def question_vectors(index: Index, embedder: Embedder, question: str) -> Vectors:
-    """Two rows: the question's vector and its focused version's (one model call)."""
-    narrow = focused(index, question)
-    vectors = embedder.embed([question] if narrow == question else [question, narrow])
-    return vectors[[0, -1]]
-
-
-@dataclass(frozen=True)
-class Adapter:
-    """The matrix A of q + A q, and the vectors of the questions it was fitted on."""
-
-    matrix: Vectors
-    questions: Vectors
-
-    def move(self, question_vector: Vectors) -> Vectors:
-        """The question moved by the adapter, unit length."""
-        moved: Vectors = question_vector + self.matrix @ question_vector
-        return moved / max(float(np.linalg.norm(moved)), 1e-12)
-
-    def familiarity(self, question_vector: Vectors) -> float:
-        """Mean cosine of the three fitted questions most like this one."""
-        similar = self.questions @ question_vector
-        return float(np.sort(similar)[-3:].mean()) if len(similar) else 0.0
-
 
 class Signals(NamedTuple):
     """What a question's features are built from, computed once per question."""
@@ -162,7 +106,7 @@ def signals(
     asked = lexical_tokens(question)
     tokens = set(asked)
     lexical_raw = index.bm25.get_scores(list(tokens)) if tokens else np.zeros(n, np.float32)
-    idf = {t: float(np.log(1 + n / (1 + _df(index, t)))) for t in tokens}
+    idf = {t: float(np.log(1 + n / (1 + index.passages_with(t)))) for t in tokens}
     weights = np.zeros(index.term_matrix.shape[1], dtype=np.float32)
     for token, value in idf.items():
         if (column := index.vocabulary.get(token)) is not None:
@@ -191,23 +135,7 @@ def signals(
         focus,
         focus_stats,
         float(np.median(dense)),
-        _unknown_names(index, question),
-    )
-
-
-_CAPITALISED = re.compile(r"\b[A-Z][\w’'-]*")
-
-
-def _unknown_names(index: Index, question: str) -> int:
-    """How many capitalised words after the question's first word are absent from every passage:
-    a question about someone or something the documents never name is rarely answered there."""
-    first_word = _QUESTION_WORD.search(question)
-    after = question[first_word.end() :] if first_word else ""
-    names = set(_CAPITALISED.findall(after))
-    return sum(
-        1
-        for name in names
-        if (tokens := lexical_tokens(name)) and all(_df(index, t) == 0 for t in tokens)
+        unknown_names(index, question),
     )
 
 
@@ -315,21 +243,21 @@ def features(index: Index, question: str, given: Signals) -> Floats:
 
 
 _AVERAGED_NAMES = ("dense", "lexical", "coverage", "adapted", "centrality", "focused")
-_CANDIDATE_FEATURES = (
+CANDIDATE_FEATURES = (
     *(f"max_{name}" for name in FEATURES),
     *(f"mean_{name}" for name in _AVERAGED_NAMES),
     "log_chars", "window",
 )  # fmt: skip
-# Each candidate feature twice: as is, and times the question's familiarity. Privacy-policy
-# questions and questions about other kinds of text reward different things (a policy's answer
-# often spans two sentences; a letter's rarely does); this lets the weights differ between them
-# by degree, learned from data, with no switch per corpus.
-WINDOW_FEATURES = (*_CANDIDATE_FEATURES, *(f"familiar_{name}" for name in _CANDIDATE_FEATURES))
+# Two weights per candidate feature: one as is, one times the question's familiarity.
+# Privacy-policy questions and questions about other kinds of text reward different things (a
+# policy's answer often spans two sentences; a letter's rarely does); this lets the weights differ
+# between them by degree, learned from data, with no switch per corpus.
+WINDOW_FEATURES = (*CANDIDATE_FEATURES, *(f"familiar_{name}" for name in CANDIDATE_FEATURES))
 _AVERAGED = [FEATURES.index(name) for name in _AVERAGED_NAMES]
 
 
 def candidate_features(
-    index: Index, pairs: Ints, x: Floats, familiarity: float, position: Ints | None = None
+    index: Index, pairs: Ints, x: Floats, position: Ints | None = None
 ) -> Floats:
     """Features of each candidate from those of its sentences (one row per pair); `position`
     maps a passage number to its row of `x` when `x` holds only some passages."""
@@ -337,10 +265,14 @@ def candidate_features(
     first, last = x[at[:, 0]], x[at[:, 1]]
     mean = (first[:, _AVERAGED] + last[:, _AVERAGED]) / 2
     chars = index.passage_ends[pairs[:, 1]] - index.passage_starts[pairs[:, 0]]
-    own = np.column_stack(
+    return np.column_stack(
         [np.maximum(first, last), mean, np.log1p(chars), pairs[:, 1] > pairs[:, 0]]
     )
-    return np.hstack([own, own * familiarity])
+
+
+def with_familiarity(x: Floats, familiarity: float) -> Floats:
+    """Candidate features laid out for WINDOW_FEATURES (as the fitting script needs them)."""
+    return np.hstack([x, x * familiarity])
 
 
 REFUSAL_FEATURES = (
@@ -358,10 +290,10 @@ def answerability(index: Index, given: Signals, x: Floats, scores: Floats) -> Fl
     """Question-level evidence that the documents answer it (REFUSAL_FEATURES, in order), from
     the question's signals and its candidates' features and scores."""
     best = int(np.argmax(scores))
-    column = WINDOW_FEATURES.index
+    column = CANDIDATE_FEATURES.index
     n = len(index)
     idf = given.idf
-    known = [t for t in idf if _df(index, t) > 0]
+    known = [t for t in idf if index.passages_with(t) > 0]
     dense, moved = x[:, column("max_dense")], x[:, column("max_adapted")]
     focus = x[:, column("max_focused")]
 
@@ -387,11 +319,6 @@ def answerability(index: Index, given: Signals, x: Floats, scores: Floats) -> Fl
     ])  # fmt: skip
 
 
-def _df(index: Index, token: str) -> int:
-    column = index.vocabulary.get(token)
-    return 0 if column is None else int(index.document_frequency[column])
-
-
 @dataclass(frozen=True)
 class Ranker:
     """The fitted weights: ranking, refusal, and the question adapter."""
@@ -401,17 +328,15 @@ class Ranker:
     refusal_bias: float
     adapter: Adapter
 
+    def weights_for(self, familiarity: float) -> Floats:
+        """One weight per candidate feature for a question this familiar: the same scores as
+        with_familiarity(x) @ weights, without building that matrix per question."""
+        own, familiar = np.split(self.weights, 2)
+        combined: Floats = own + familiarity * familiar
+        return combined
+
 
 HERE = Path(__file__).parent
-ADAPTER_FILE = HERE / "question_adapter.npz"
-
-
-def load_adapter(path: Path, suffix: str = "") -> Adapter:
-    with np.load(path) as saved:
-        return Adapter(
-            saved[f"matrix{suffix}"].astype(np.float32),
-            saved[f"questions{suffix}"].astype(np.float32),
-        )
 
 
 @cache
@@ -454,8 +379,8 @@ def rank(
     pairs = index.candidate_pairs
     pairs = pairs[(position[pairs[:, 0]] >= 0) & (position[pairs[:, 1]] >= 0)]
     per_passage = features(index, question, given)
-    x = candidate_features(index, pairs, per_passage, given.familiarity, position)
-    scores = x @ model.weights
+    x = candidate_features(index, pairs, per_passage, position)
+    scores = x @ model.weights_for(given.familiarity)
     evidence = answerability(index, given, x, scores)
     answered = float(1 / (1 + np.exp(-(evidence @ model.refusal_weights + model.refusal_bias))))
     order = np.argsort(-scores)[:top]

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant import ranking
 from assistant.evaluation import Tally, evaluate, format_table
+from assistant.question import load_adapter
+from assistant.ranking import shipped_ranker
 from benchmarks.fit_ranker import FOLDS_FILE, HERE
 
 
@@ -33,14 +34,14 @@ def main() -> None:
         raise SystemExit(f"{FOLDS_FILE} is missing: run `python -m benchmarks.fit_ranker` first.")
     saved = np.load(FOLDS_FILE)
     fold_of = dict(zip(saved["titles"].tolist(), saved["folds"].tolist(), strict=True))
-    shipped = ranking.shipped_ranker()
+    shipped = shipped_ranker()
     totals: dict[str, Tally] = {}
     with tempfile.TemporaryDirectory(prefix="policy-qa-cv-") as tmp:
         for k in sorted(set(fold_of.values())):
             part = Path(tmp) / f"fold-{k}.json"
             articles = [a for a in data["data"] if fold_of[a["title"]] == k]
             part.write_text(json.dumps({"data": articles}), encoding="utf-8")
-            ranker = replace(shipped, adapter=ranking.load_adapter(FOLDS_FILE, suffix=str(k)))
+            ranker = replace(shipped, adapter=load_adapter(FOLDS_FILE, suffix=str(k)))
             for name, tally in evaluate(part, ranker=ranker).items():
                 totals.setdefault(name, Tally()).merge(tally)
             print(f"fold {k}: {len(articles)} policies done", flush=True)

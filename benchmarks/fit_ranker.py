@@ -33,16 +33,15 @@ from assistant.core import Assistant
 from assistant.embedding import default_embedder
 from assistant.evaluation import Question, read_eval_file
 from assistant.index import Index
+from assistant.question import ADAPTER_FILE, Adapter, question_vectors
 from assistant.ranking import (
-    ADAPTER_FILE,
     REFUSAL_FEATURES,
     WINDOW_FEATURES,
-    Adapter,
     answerability,
     candidate_features,
     features,
-    question_vectors,
     signals,
+    with_familiarity,
 )
 from assistant.text import fold
 
@@ -242,8 +241,9 @@ def main() -> None:
     prepared = []  # (index, question's signals, candidate features, labels or None, weight)
     for index, q, v, labels, weight in asked:
         given = signals(index, q.text, v, adapters[fold_of.get(id(index))], every_passage=True)
-        x = candidate_features(
-            index, index.candidate_pairs, features(index, q.text, given), given.familiarity
+        x = with_familiarity(
+            candidate_features(index, index.candidate_pairs, features(index, q.text, given)),
+            given.familiarity,
         )
         prepared.append((index, given, x, labels, weight))
     print(f"prepared {len(prepared)} questions")

@@ -5,13 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from assistant.core import Assistant
-from assistant.ranking import (
-    _paragraphs_of,
-    _unknown_names,
-    focused,
-    question_vectors,
-    shipped_ranker,
-)
+from assistant.question import focused, question_vectors, unknown_names
+from assistant.ranking import _paragraphs_of, shipped_ranker
 
 
 def test_adapter_knows_policy_questions_better_than_others(assistant: Assistant) -> None:
@@ -63,8 +58,8 @@ def test_question_vectors_are_the_question_and_its_focus(assistant: Assistant) -
 
 def test_names_the_documents_never_mention_are_counted(assistant: Assistant) -> None:
     index = assistant.index
-    assert _unknown_names(index, "Did Facebook also ban the ads?") == 1
-    assert _unknown_names(index, "Is Linux supported on Tokyo servers?") == 2
+    assert unknown_names(index, "Did Facebook also ban the ads?") == 1
+    assert unknown_names(index, "Is Linux supported on Tokyo servers?") == 2
     # The first word is capitalised because it starts the question, not because it is a name.
-    assert _unknown_names(index, "Bananas: does the letter mention them?") == 0
-    assert _unknown_names(index, "What does the EFF do according to Kaspersky?") == 0
+    assert unknown_names(index, "Bananas: does the letter mention them?") == 0
+    assert unknown_names(index, "What does the EFF do according to Kaspersky?") == 0
