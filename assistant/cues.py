@@ -11,15 +11,18 @@ _DATE = re.compile(
     r"today|tomorrow|weekly|daily|annually|\d{1,2}/\d{1,2}(/\d{2,4})?)\b",
     re.IGNORECASE,
 )
+# A quantity: a figure that is not a year (a year answers "when", not "how much"), a currency or
+# percent sign, or a number word.
 _NUMBER = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|hundred|"
-    r"thousand|million|billion|percent|dozen|half|several)\b",
+    r"[$€£%]|\b(?!(?:1[89]|20)\d\d\b)\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|"
+    r"twelve|twenty|thirty|hundred|thousand|million|billion|percent|dozen|half|several)\b",
     re.IGNORECASE,
 )
 _NAME = re.compile(r"(?<=[a-z,;:] )[A-Z][a-z]+|\b[A-Z][a-z]+ [A-Z][a-z]+")
 _CAUSE = re.compile(
-    r"\b(because|since|due to|reason|reasons|in order to|so that|as a result|therefore|caus\w*|"
-    r"conflict\w*|violat\w*|purpose|to (?:protect|prevent|provide|improve|ensure|comply|help))\b",
+    # "reason" alone is as often asked about as given ("the reasons behind the ban").
+    r"\b(because|since|due to|reasons? (?:for|is|was|being|why)|for (?:\w+ )?reasons?|in order to|"
+    r"so that|as a result|therefore|caus\w*|conflict\w*|violat\w*|purpose|to (?:protect|prevent|provide|improve|ensure|comply|help))\b",
     re.IGNORECASE,
 )
 _PRONOUN_START = re.compile(r"^\W*(they|it|he|she|this|these|those|that|such|we)\b", re.IGNORECASE)

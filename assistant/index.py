@@ -29,8 +29,9 @@ logging.getLogger("bm25s").setLevel(
     logging.WARNING
 )  # it logs every index build at DEBUG, to stderr
 
-# Bump when passage splitting or tokenizing changes, so caches made by older code are not reused.
-PIPELINE_VERSION = 3
+# Bump when passage splitting, tokenizing or cues change, so caches made by older code are not
+# reused.
+PIPELINE_VERSION = 4
 # Bump when Index gains or changes attributes: snapshots are then rebuilt from the per-document
 # cache, with nothing re-embedded.
 SNAPSHOT_LAYOUT = 3  # 3: passages pickled through their constructor (5x faster to load)

@@ -85,6 +85,7 @@ class Signals(NamedTuple):
     focus_stats: tuple[float, float, float]
     dense_median: float
     unknown_names: int  # names in the question (capitalised words) that no passage contains
+    answer_type: str | None  # what kind of answer the question asks for (cues.ANSWER_TYPES)
 
 
 SHORTLIST = 256  # passages scored in full per question: the best by dense and by lexical similarity
@@ -136,6 +137,7 @@ def signals(
         focus_stats,
         float(np.median(dense)),
         unknown_names(index, question),
+        question_type(question),
     )
 
 
@@ -198,7 +200,7 @@ def features(index: Index, question: str, given: Signals) -> Floats:
     centered = (index.vectors[rows] @ shift - float(index.centroid @ shift)) / (
         index.centered_norms[rows] * max(float(np.linalg.norm(shift)), 1e-6)
     )
-    qtype = question_type(question)
+    qtype = given.answer_type
     cues = index.cues[rows]
     type_match = cues[:, ANSWER_TYPES.index(qtype)] if qtype else np.zeros(len(rows), dtype=bool)
     previous_lexical = _shifted(lexical, paragraphs, 1, 0.0)[rows]
@@ -278,7 +280,7 @@ def with_familiarity(x: Floats, familiarity: float) -> Floats:
 REFUSAL_FEATURES = (
     "best_score", "best_dense", "best_lexical_raw", "best_coverage", "corpus_coverage",
     "question_terms", "dense_margin", "known_share", "best_adapted", "adapted_margin",
-    "best_focused", "focused_margin", "unknown_names", "familiarity",
+    "best_focused", "focused_margin", "unknown_names", "familiarity", "type_missing",
 )  # fmt: skip
 # What a passage's similarity to an unrelated question typically is; a small corpus's own median
 # is blended towards it, so one or two passages do not make every question look off-topic.
@@ -316,6 +318,8 @@ def answerability(index: Index, given: Signals, x: Floats, scores: Floats) -> Fl
         margin(focus.max(), given.focus_stats[2]),
         min(given.unknown_names, 2),
         given.familiarity,
+        # Asked "when" or "how many", and the best quote holds no date or figure.
+        given.answer_type is not None and not x[best, column("max_type_match")],
     ])  # fmt: skip
 
 
