@@ -140,6 +140,26 @@ def _hits(
     return (one / len(items), three / len(items)) if mean else (one, three)
 
 
+def _fit_refusal(x: Array, y: Array, weight: Array) -> Array:
+    """Logistic weights (bias last), with the classes balanced so 0.5 sits between them."""
+    weight = weight.copy()
+    for label in (0.0, 1.0):
+        weight[y == label] *= 0.5 * weight.sum() / weight[y == label].sum()
+    return np.asarray(
+        minimize(
+            lambda w: _logistic_loss(w, x, y, weight, 1e-3),
+            np.zeros(x.shape[1] + 1),
+            jac=True,
+            method="L-BFGS-B",
+        ).x
+    )
+
+
+def _answered(refusal: Array, x: Array) -> Array:
+    answered: Array = 1 / (1 + np.exp(-(x @ refusal[:-1] + refusal[-1])))
+    return answered
+
+
 def _sentence_labels(index: Index, pair_labels: Array) -> Array:
     """Sentences that contain a gold phrase; else those of the windows that do."""
     pairs = index.candidate_pairs
@@ -286,18 +306,25 @@ def main() -> None:
         answerable.append(0.0 if labels is None else 1.0)
         row_weight.append(w)
     rx, ry, rw = np.array(rows), np.array(answerable), np.array(row_weight)
-    # Balance the classes so the 0.5 threshold sits between them.
-    for label in (0.0, 1.0):
-        rw[ry == label] *= 0.5 * rw.sum() / rw[ry == label].sum()
-    refusal = minimize(
-        lambda w: _logistic_loss(w, rx, ry, rw, 1e-3),
-        np.zeros(rx.shape[1] + 1),
-        jac=True,
-        method="L-BFGS-B",
-    ).x
-    p = 1 / (1 + np.exp(-(rx @ refusal[:-1] + refusal[-1])))
+    refusal = _fit_refusal(rx, ry, rw)
+    p = _answered(refusal, rx)
     print(
         f"refusal fit: answerable answered {np.mean(p[ry == 1] >= 0.5):.3f}, unanswerable refused {np.mean(p[ry == 0] < 0.5):.3f}"
+    )
+    # Likewise the refusal on the article's own questions, answerable and not, in five folds.
+    own = {id(q) for q in article.questions}
+    article_rows = np.array([id(q) in own for _, q, *_ in asked])
+    question_fold = np.full(len(prepared), -1)
+    question_fold[article_rows] = np.arange(article_rows.sum()) % ARTICLE_FOLDS
+    held_p = np.zeros(len(prepared))
+    for k in range(ARTICLE_FOLDS):
+        kept = question_fold != k
+        held_p[~kept] = _answered(_fit_refusal(rx[kept], ry[kept], rw[kept]), rx[~kept])
+    art_p, art_y = held_p[article_rows], ry[article_rows]
+    print(
+        f"Article refusal, {article_rows.sum()} questions cross-validated in {ARTICLE_FOLDS} folds: "
+        f"answerable answered {np.mean(art_p[art_y == 1] >= 0.5):.3f}, "
+        f"unanswerable refused {np.mean(art_p[art_y == 0] < 0.5):.3f}"
     )
     out = {
         "note": "Written by benchmarks/fit_ranker.py; do not edit by hand.",
