@@ -67,6 +67,16 @@ class Cache:
     def __init__(self, folder: Path, model_id: str) -> None:
         self.folder = folder / model_id
         self._snapshots = _Snapshots(self.folder, model_id)
+        self._remove_outdated()
+
+    def _remove_outdated(self) -> None:
+        """Files of an older PIPELINE_VERSION are never read again: without this, every upgrade
+        would leave a full copy of the embeddings behind."""
+        current = f"-v{PIPELINE_VERSION}.npz"
+        for path in self.folder.glob("*-v*.npz"):
+            if not path.name.endswith(current):
+                with contextlib.suppress(OSError):
+                    path.unlink()
 
     def get_snapshot(self, documents: Sequence[Document]) -> Index | None:
         return self._snapshots.get(documents)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.index import _Snapshots
+from assistant.index import PIPELINE_VERSION, _Snapshots
 from tests.conftest import ROOT
 
 
@@ -36,6 +36,19 @@ def test_restart_reuses_the_cache_and_a_change_re_embeds_one_document(tmp_path: 
     )  # the three sentences of the changed file, nothing else
     answer = changed.answer("How many days of paid leave do staff get?")
     assert answer.answered and "30 days" in answer.citations[0].quote
+
+
+def test_an_upgrade_removes_the_cache_files_of_older_versions(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    Assistant.load(cache_dir=cache)
+    (current,) = cache.rglob("*.npz")
+    older = current.with_name(current.name.replace(f"-v{PIPELINE_VERSION}.", "-v1."))
+    current.rename(older)
+    unrelated = current.with_name("notes.txt")
+    unrelated.write_text("kept", encoding="utf-8")
+    again = Assistant.load(cache_dir=cache)
+    assert again.index.stats.embedded == again.index.stats.passages
+    assert not older.exists() and current.exists() and unrelated.exists()
 
 
 def test_a_damaged_cache_file_is_ignored_and_rebuilt(tmp_path: Path) -> None:
