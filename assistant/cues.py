@@ -22,7 +22,8 @@ _NAME = re.compile(r"(?<=[a-z,;:] )[A-Z][a-z]+|\b[A-Z][a-z]+ [A-Z][a-z]+")
 _CAUSE = re.compile(
     # "reason" alone is as often asked about as given ("the reasons behind the ban").
     r"\b(because|since|due to|reasons? (?:for|is|was|being|why)|for (?:\w+ )?reasons?|in order to|"
-    r"so that|as a result|therefore|caus\w*|conflict\w*|violat\w*|purpose|to (?:protect|prevent|provide|improve|ensure|comply|help))\b",
+    r"so that|as a result|therefore|caus\w*|conflict\w*|violat\w*|purpose|"
+    r"to (?:protect|prevent|provide|improve|ensure|comply|help))\b",
     re.IGNORECASE,
 )
 _PRONOUN_START = re.compile(r"^\W*(they|it|he|she|this|these|those|that|such|we)\b", re.IGNORECASE)

@@ -67,9 +67,8 @@ class Cache:
     def __init__(self, folder: Path, model_id: str) -> None:
         self.folder = folder / model_id
         self._snapshots = _Snapshots(self.folder, model_id)
-        self._remove_outdated()
 
-    def _remove_outdated(self) -> None:
+    def remove_outdated(self) -> None:
         """Files of an older PIPELINE_VERSION are never read again: without this, every upgrade
         would leave a full copy of the embeddings behind."""
         current = f"-v{PIPELINE_VERSION}.npz"
@@ -322,6 +321,8 @@ class Index:
             return snapshot
         entries: list[_Entry | None] = [cache.get(d) if cache else None for d in documents]
         todo = [i for i, e in enumerate(entries) if e is None]
+        if cache and todo:  # after an upgrade every document misses; a warm start skips this
+            cache.remove_outdated()
         split = {i: split_passages(documents[i]) for i in todo}
         texts = [documents[i].text[p.start : p.end] for i in todo for p in split[i]]
         if texts:

@@ -318,7 +318,8 @@ def answerability(index: Index, given: Signals, x: Floats, scores: Floats) -> Fl
         margin(focus.max(), given.focus_stats[2]),
         min(given.unknown_names, 2),
         given.familiarity,
-        # Asked "when" or "how many", and the best quote holds no date or figure.
+        # Asked when / how many / who / why, and the best quote holds no date / figure / name /
+        # cause.
         given.answer_type is not None and not x[best, column("max_type_match")],
     ])  # fmt: skip
 
