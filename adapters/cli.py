@@ -202,6 +202,15 @@ def _eval(args: argparse.Namespace) -> int:
         for name, tally in tallies.items():
             for miss in tally.misses:
                 print(f"{name}: {miss}")
+    if unfindable := next(iter(tallies.values())).unfindable:
+        print(
+            f"policy-qa: warning: {len(unfindable)} answerable question(s) have no gold phrase "
+            "that occurs in the documents, so no quote can count as a hit (a typo in the file?):",
+            *(f"  {q}" for q in unfindable[:10]),
+            *([f"  ... and {len(unfindable) - 10} more"] if len(unfindable) > 10 else []),
+            sep="\n",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 

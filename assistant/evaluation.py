@@ -13,6 +13,7 @@ import numpy as np
 
 from assistant.answers import Answer
 from assistant.core import Assistant
+from assistant.documents import Document
 from assistant.embedding import Embedder, default_embedder
 from assistant.errors import PolicyQAError
 from assistant.index import Index
@@ -48,6 +49,9 @@ class Tally:
     refused: int = 0
     violations: int = 0
     misses: list[str] = field(default_factory=list)
+    # Answerable questions none of whose gold phrases occur in the documents: no quote can ever
+    # hit them, so they point at a slip in the eval file (shared by every system in a run).
+    unfindable: list[str] = field(default_factory=list)
 
     def add(self, question: Question, quotes: list[str], answered: bool) -> None:
         """Count one question: `quotes` in rank order (empty when refused)."""
@@ -71,6 +75,7 @@ class Tally:
         for name in ("in_scope", "out_of_scope", "hit1", "hit3", "answered", "refused"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.violations += other.violations
+        self.unfindable += other.unfindable
 
     def figures(self) -> dict[str, float | int | None]:
         def share(n: int, d: int) -> float | None:
@@ -84,7 +89,27 @@ class Tally:
             "violations": self.violations,
             "in_scope": self.in_scope,
             "out_of_scope": self.out_of_scope,
+            "gold_not_in_documents": len(self.unfindable),
         }
+
+
+def _question(row: object) -> Question:
+    """One JSON line's question. Strict, because a slip fails silently otherwise: a missing
+    "gold" would make a question unanswerable, and a string gold would match letter by letter."""
+    if not isinstance(row, dict):
+        raise ValueError('expected an object like {"q": "...", "gold": [...]}')
+    text, gold = row.get("q"), row.get("gold", ...)
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError('"q" must be a non-empty string')
+    if gold is ...:
+        raise ValueError('"gold" is missing: give a list of phrases, or null for "must refuse"')
+    if gold is None:
+        return Question(text, None)
+    if not isinstance(gold, list) or not gold:
+        raise ValueError('"gold" must be a non-empty list of phrases, or null for "must refuse"')
+    if not all(isinstance(g, str) and g.strip() for g in gold):
+        raise ValueError('each "gold" phrase must be a non-empty string')
+    return Question(text, tuple(gold))
 
 
 def _read_jsonl(path: Path, knowledge_dir: Path | None) -> Iterator[EvalSet]:
@@ -93,11 +118,11 @@ def _read_jsonl(path: Path, knowledge_dir: Path | None) -> Iterator[EvalSet]:
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-            gold = row.get("gold")
-            questions.append(Question(str(row["q"]), tuple(gold) if gold else None))
-        except (json.JSONDecodeError, KeyError, TypeError) as e:
+            questions.append(_question(json.loads(line)))
+        except ValueError as e:  # json.JSONDecodeError is one
             raise PolicyQAError(f"{path}:{number}: not an eval line ({e})") from None
+    if not questions:
+        raise PolicyQAError(f"{path} has no questions")
     yield EvalSet(path.stem, knowledge_dir, questions)
 
 
@@ -202,6 +227,9 @@ def evaluate(
                 eval_set.knowledge_dir, embedder=embedder, cache_dir=cache_dir, ranker=ranker
             )
             bm25 = PlainBM25(assistant.index)
+            unfindable = gold_not_in_documents(eval_set.questions, assistant.documents)
+            for tally in tallies.values():
+                tally.unfindable += unfindable
             for question in eval_set.questions:
                 answer = assistant.answer(question.text)
                 tallies["policy-qa"].violations += verbatim_violations(answer)
@@ -217,6 +245,16 @@ def evaluate(
                 if on_question:
                     on_question()
     return tallies
+
+
+def gold_not_in_documents(questions: list[Question], documents: list[Document]) -> list[str]:
+    """The answerable questions none of whose gold phrases occurs in any of the documents."""
+    texts = [fold(d.text) for d in documents]
+    return [
+        q.text
+        for q in questions
+        if q.gold is not None and not any(fold(g) in t for g in q.gold for t in texts)
+    ]
 
 
 def count_questions(path: Path) -> int:
