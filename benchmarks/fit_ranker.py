@@ -160,6 +160,13 @@ def _answered(refusal: Array, x: Array) -> Array:
     return answered
 
 
+def _refusal_rows(prepared: list[Any], weights: Array) -> Array:
+    """Each prepared question's answerability features, its candidates scored with `weights`."""
+    return np.array(
+        [answerability(index, given, x, x @ weights) for index, given, x, *_ in prepared]
+    )
+
+
 def _sentence_labels(index: Index, pair_labels: Array) -> Array:
     """Sentences that contain a gold phrase; else those of the windows that do."""
     pairs = index.candidate_pairs
@@ -281,48 +288,38 @@ def main() -> None:
         "PolicyQA ranking with out-of-fold adapters (no refusal, no diversity): "
         "hit@1 {:.3f}, hit@3 {:.3f}".format(*_hits(weights, policy_items))
     )
-    # The article's questions are too few to set aside a test set for fitting decisions, so
-    # they are cross-validated: five folds of questions, each ranked with weights fitted
-    # without it (PolicyQA always in).
-    article_index = id(loaded[article.knowledge_dir].index)
-    on_article = [n for n, _ in answerable_items if id(prepared[n][0]) == article_index]
-    fold_hits = []
-    for k in range(ARTICLE_FOLDS):
-        held = set(on_article[k::ARTICLE_FOLDS])
-        fold_weights = _fit_weights([item for n, item in answerable_items if n not in held])
-        fold_hits.append(
-            _hits(fold_weights, [(x, y) for n, (x, y, _) in answerable_items if n in held], False)
-        )
-    print(
-        f"Article ranking, {len(on_article)} questions cross-validated in {ARTICLE_FOLDS} folds "
-        "(no refusal, no diversity): hit@1 {:.3f}, hit@3 {:.3f}".format(
-            *(sum(f[i] for f in fold_hits) / len(on_article) for i in (0, 1))
-        )
-    )
-
-    rows, answerable, row_weight = [], [], []
-    for index, given, x, labels, w in prepared:
-        rows.append(answerability(index, given, x, x @ weights))
-        answerable.append(0.0 if labels is None else 1.0)
-        row_weight.append(w)
-    rx, ry, rw = np.array(rows), np.array(answerable), np.array(row_weight)
+    rx = _refusal_rows(prepared, weights)
+    ry = np.array([0.0 if labels is None else 1.0 for *_, labels, _ in prepared])
+    rw = np.array([w for *_, w in prepared])
     refusal = _fit_refusal(rx, ry, rw)
     p = _answered(refusal, rx)
     print(
-        f"refusal fit: answerable answered {np.mean(p[ry == 1] >= 0.5):.3f}, unanswerable refused {np.mean(p[ry == 0] < 0.5):.3f}"
+        f"refusal fit: answerable answered {np.mean(p[ry == 1] >= 0.5):.3f}, "
+        f"unanswerable refused {np.mean(p[ry == 0] < 0.5):.3f}"
     )
-    # Likewise the refusal on the article's own questions, answerable and not, in five folds.
+    # The article's questions are too few to set aside a test set for fitting decisions, so they
+    # are cross-validated: five folds of its own questions, answerable or not. Each fold is
+    # ranked with weights fitted without it (PolicyQA always in), and refused by a refusal fitted
+    # without it on features computed with those weights, so nothing it asks leaks in.
     own = {id(q) for q in article.questions}
     article_rows = np.array([id(q) in own for _, q, *_ in asked])
     question_fold = np.full(len(prepared), -1)
     question_fold[article_rows] = np.arange(article_rows.sum()) % ARTICLE_FOLDS
-    held_p = np.zeros(len(prepared))
+    ranked, held_p = np.zeros(2), np.zeros(len(prepared))
     for k in range(ARTICLE_FOLDS):
         kept = question_fold != k
-        held_p[~kept] = _answered(_fit_refusal(rx[kept], ry[kept], rw[kept]), rx[~kept])
+        fold_weights = _fit_weights([item for n, item in answerable_items if kept[n]])
+        ranked += _hits(
+            fold_weights, [(x, y) for n, (x, y, _) in answerable_items if not kept[n]], False
+        )
+        fold_rx = _refusal_rows(prepared, fold_weights)
+        held_p[~kept] = _answered(_fit_refusal(fold_rx[kept], ry[kept], rw[kept]), fold_rx[~kept])
+    on_article = sum(1 for n, _ in answerable_items if article_rows[n])
     art_p, art_y = held_p[article_rows], ry[article_rows]
     print(
-        f"Article refusal, {article_rows.sum()} questions cross-validated in {ARTICLE_FOLDS} folds: "
+        f"Article, {article_rows.sum()} questions cross-validated in {ARTICLE_FOLDS} folds: "
+        f"ranking ({on_article} answerable; no refusal, no diversity) hit@1 "
+        f"{ranked[0] / on_article:.3f}, hit@3 {ranked[1] / on_article:.3f}; "
         f"answerable answered {np.mean(art_p[art_y == 1] >= 0.5):.3f}, "
         f"unanswerable refused {np.mean(art_p[art_y == 0] < 0.5):.3f}"
     )
