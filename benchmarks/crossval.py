@@ -6,6 +6,7 @@ without its fold (written by benchmarks/fit_ranker.py), summed over the folds.
 `policy-qa eval ../shared/eval/policyqa/dev.json` uses the shipped adapter, fitted on every one of
 those policies, so its figures are optimistic; these are the ones to expect on new policies. The
 ranking and refusal weights (74 + 15 numbers) are the shipped ones, fitted on out-of-fold features.
+It also prints how much the ratio to plain dense varies from policy to policy (a bootstrap).
 """
 
 from __future__ import annotations
@@ -35,17 +36,41 @@ def main() -> None:
     saved = np.load(FOLDS_FILE)
     fold_of = dict(zip(saved["titles"].tolist(), saved["folds"].tolist(), strict=True))
     shipped = shipped_ranker()
-    totals: dict[str, Tally] = {}
+    per_policy: list[dict[str, Tally]] = []
     with tempfile.TemporaryDirectory(prefix="policy-qa-cv-") as tmp:
         for k in sorted(set(fold_of.values())):
-            part = Path(tmp) / f"fold-{k}.json"
-            articles = [a for a in data["data"] if fold_of[a["title"]] == k]
-            part.write_text(json.dumps({"data": articles}), encoding="utf-8")
             ranker = replace(shipped, adapter=load_adapter(FOLDS_FILE, suffix=str(k)))
-            for name, tally in evaluate(part, ranker=ranker).items():
-                totals.setdefault(name, Tally()).merge(tally)
+            articles = [a for a in data["data"] if fold_of[a["title"]] == k]
+            for n, article in enumerate(articles):
+                part = Path(tmp) / f"fold-{k}-{n}.json"
+                part.write_text(json.dumps({"data": [article]}), encoding="utf-8")
+                per_policy.append(evaluate(part, ranker=ranker))
             print(f"fold {k}: {len(articles)} policies done", flush=True)
+    totals: dict[str, Tally] = {}
+    for tallies in per_policy:
+        for name, tally in tallies.items():
+            totals.setdefault(name, Tally()).merge(tally)
     print(format_table(source, totals))
+    print(_ratio_intervals(per_policy))
+
+
+def _ratio_intervals(per_policy: list[dict[str, Tally]], draws: int = 2000) -> str:
+    """How far the ratio to plain dense would move on other policies: the policies resampled
+    with replacement (a new policy is the unit that varies, not a new question)."""
+    counts = np.array(
+        [
+            [t["policy-qa"].hit1, t["policy-qa"].hit3, t["plain dense"].hit1, t["plain dense"].hit3]
+            for t in per_policy
+        ],
+        dtype=float,
+    )
+    rng = np.random.default_rng(0)
+    sums = counts[rng.integers(0, len(counts), (draws, len(counts)))].sum(axis=1)
+    lines = [f"ratio to plain dense, 90% interval over {draws} resamplings of the policies:"]
+    for label, mine, theirs in (("hit@1", 0, 2), ("hit@3", 1, 3)):
+        low, high = np.percentile(sums[:, mine] / sums[:, theirs], [5, 95])
+        lines.append(f"  {label}: {low:.2f}x .. {high:.2f}x")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
