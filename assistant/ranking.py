@@ -4,8 +4,8 @@ Each passage gets a row of features (dense and lexical similarity of itself, its
 its neighbours, question-term coverage, answer-type cues); a linear model fitted on the dev sets
 (benchmarks/fit_ranker.py) weighs them into one score.
 
-Besides the plain question vector, passages are compared with the question moved by the adapter
-and with its focused form (assistant/question.py).
+Besides the plain question vector, passages are compared with the question moved by the adapter,
+with its focused form and with the answers that questions like it had (assistant/question.py).
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ FEATURES = (
     "paragraph_mean_dense", "paragraph_bm25", "adapted", "adapted_z", "familiar_adapted",
     "familiar_adapted_z", "paragraph_adapted",
     "paragraph_mean_adapted", "centrality", "focused", "focused_z", "paragraph_focused",
+    "exemplar", "exemplar_z", "paragraph_exemplar",
 )  # fmt: skip
 
 
@@ -83,6 +84,8 @@ class Signals(NamedTuple):
     moved_stats: tuple[float, float, float]  # its mean, standard deviation and median
     focus: Vectors  # similarity to the focused question, likewise
     focus_stats: tuple[float, float, float]
+    exemplar: Vectors  # similarity to the exemplar answer (Adapter.exemplar), likewise
+    exemplar_stats: tuple[float, float, float]
     dense_median: float
     unknown_names: int  # names in the question (capitalised words) that no passage contains
     answer_type: str | None  # what kind of answer the question asks for (cues.ANSWER_TYPES)
@@ -121,6 +124,7 @@ def signals(
     scope = _paragraphs_of(index, rows)
     moved, moved_stats = _similarity_in(index, scope, moved_question)
     focus, focus_stats = _similarity_in(index, scope, focused_vector)
+    exemplar, exemplar_stats = _similarity_in(index, scope, adapter.exemplar(question_vector))
     return Signals(
         question_vector,
         moved_question,
@@ -135,6 +139,8 @@ def signals(
         moved_stats,
         focus,
         focus_stats,
+        exemplar,
+        exemplar_stats,
         float(np.median(dense)),
         unknown_names(index, question),
         question_type(question),
@@ -193,6 +199,7 @@ def features(index: Index, question: str, given: Signals) -> Floats:
     dense, lexical_raw, coverage, rows = given.dense, given.lexical_raw, given.coverage, given.rows
     moved, (moved_mean, moved_std, _) = given.moved, given.moved_stats
     focus, (focus_mean, focus_std, _) = given.focus, given.focus_stats
+    exemplar, (exemplar_mean, exemplar_std, _) = given.exemplar, given.exemplar_stats
     paragraph_lexical = given.paragraph_lexical
     lexical = lexical_raw / max(float(lexical_raw.max()), 1e-6)
     paragraphs = index.paragraph_of
@@ -241,6 +248,9 @@ def features(index: Index, question: str, given: Signals) -> Floats:
         focus[rows],
         _z(focus[rows], focus_mean, focus_std),
         _paragraph_max(focus, index)[rows],
+        exemplar[rows],
+        _z(exemplar[rows], exemplar_mean, exemplar_std),
+        _paragraph_max(exemplar, index)[rows],
     ]).astype(np.float32)  # fmt: skip
 
 

@@ -5,7 +5,8 @@ write assistant/question_adapter.npz and assistant/ranker.json.
 
 Adapter: a 384 x 384 matrix A, so that passages are also compared with q + A q; fitted on the
 PolicyQA dev questions (softmax over each policy's sentences, L2 towards A = 0), except the three
-policies in tests/data/policyqa-dev-sample.json, which no fit sees. The ranker is fitted
+policies in tests/data/policyqa-dev-sample.json, which no fit sees. It keeps those questions'
+vectors and their answers' (for familiarity and exemplar answers). The ranker is fitted
 on features computed with out-of-fold adapters (five folds by policy), so it learns how far an
 adapted similarity can be trusted on policies the adapter never saw; its out-of-fold hit rates are
 printed. Ranking: a linear score over candidate features, fitted listwise (softmax over a question's
@@ -167,6 +168,14 @@ def _refusal_rows(prepared: list[Any], weights: Array) -> Array:
     )
 
 
+def _unit_mean(vectors: list[Array]) -> Array:
+    """The unit-length mean of `vectors`, or zeros when there are none."""
+    if not vectors:
+        return np.zeros(DIM, dtype=np.float32)
+    mean = np.mean(vectors, axis=0)
+    return np.asarray(mean / max(float(np.linalg.norm(mean)), 1e-12), dtype=np.float32)
+
+
 def _sentence_labels(index: Index, pair_labels: Array) -> Array:
     """Sentences that contain a gold phrase; else those of the windows that do."""
     pairs = index.candidate_pairs
@@ -257,12 +266,16 @@ def main() -> None:
 
     adapters: dict[int | None, Adapter] = {}
     for k in [*range(ADAPTER_FOLDS), None]:
-        seen = {
-            q.text: v[0]
-            for index, q, v, labels, _ in asked
-            if id(index) in fold_of and fold_of[id(index)] != k and labels is not None
-        }
-        adapters[k] = Adapter(_fit_adapter(batch_list(k)), np.array(list(seen.values())))
+        seen: dict[str, tuple[Array, list[Array]]] = {}  # question: its vector, its answers'
+        for index, q, v, labels, _ in asked:
+            if id(index) in fold_of and fold_of[id(index)] != k and labels is not None:
+                answers = index.vectors[_sentence_labels(index, labels)]
+                seen.setdefault(q.text, (v[0], []))[1].extend(answers)
+        adapters[k] = Adapter(
+            _fit_adapter(batch_list(k)),
+            np.array([v for v, _ in seen.values()]),
+            np.array([_unit_mean(answers) for _, answers in seen.values()]),
+        )
         print(f"adapter {'on all policies' if k is None else f'without fold {k}'} fitted")
 
     prepared = []  # (index, question's signals, candidate features, labels or None, weight)
@@ -338,6 +351,7 @@ def main() -> None:
         ADAPTER_FILE,
         matrix=shipped.matrix.astype(np.float16),
         questions=shipped.questions.astype(np.float16),
+        answers=shipped.answers.astype(np.float16),
     )
     FOLDS_FILE.parent.mkdir(parents=True, exist_ok=True)
     folds: dict[str, Any] = {
@@ -346,6 +360,7 @@ def main() -> None:
     }
     for k in range(ADAPTER_FOLDS):
         folds[f"matrix{k}"], folds[f"questions{k}"] = adapters[k].matrix, adapters[k].questions
+        folds[f"answers{k}"] = adapters[k].answers
     np.savez(FOLDS_FILE, **folds)
     print(f"wrote {target}, {ADAPTER_FILE} and {FOLDS_FILE} (for benchmarks.crossval)")
     for name, value in zip(WINDOW_FEATURES, weights, strict=True):

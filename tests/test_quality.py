@@ -33,8 +33,8 @@ def _figures(tally: Tally) -> dict[str, float]:
 @pytest.mark.parametrize(
     ("name", "minimums"),
     [
-        # never fitted on; measured: hit@1 0.800, hit@3 0.867, answered 1.000, refused 0.750
-        ("held-out.jsonl", {"hit@1": 0.73, "hit@3": 0.80, "answered": 0.90, "refused": 0.62}),
+        # never fitted on; measured: hit@1 0.733, hit@3 0.933, answered 1.000, refused 0.750
+        ("held-out.jsonl", {"hit@1": 0.66, "hit@3": 0.86, "answered": 0.90, "refused": 0.62}),
         # fitted on (benchmarks/fit_ranker.py); measured: hit@1 0.667, hit@3 0.667, answered 0.933,
         # refused 0.833
         ("kaspersky-dev.jsonl", {"hit@1": 0.53, "hit@3": 0.6, "answered": 0.85, "refused": 0.65}),
@@ -56,7 +56,7 @@ def test_privacy_policies_lead_over_plain_dense_retrieval(
     ours, dense = _figures(tallies["policy-qa"]), _figures(tallies["plain dense"])
     assert ours["violations"] == 0
     # These three policies are kept out of every fit (benchmarks/fit_ranker.py), so this is a
-    # lead on policies the adapter never saw. Measured: 0.332 vs 0.152 (2.19x), 0.522 vs 0.289
-    # (1.81x); on all of PolicyQA dev, cross-validated: 1.48x and 1.49x.
+    # lead on policies the adapter never saw. Measured: 0.332 vs 0.152 (2.19x), 0.531 vs 0.289
+    # (1.84x); on all of PolicyQA dev, cross-validated: 1.52x and 1.50x.
     assert ours["hit@1"] >= 1.9 * dense["hit@1"]
     assert ours["hit@3"] >= 1.5 * dense["hit@3"]
