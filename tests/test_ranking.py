@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from assistant.core import Assistant
-from assistant.question import focused, question_vectors, unknown_names
+from assistant.question import Adapter, focused, question_vectors, unknown_names
 from assistant.ranking import _paragraphs_of, shipped_ranker
 
 
@@ -28,6 +28,32 @@ def test_adapter_moves_a_question_but_keeps_it_unit_length(assistant: Assistant)
     moved = shipped_ranker().adapter.move(question)
     assert abs(float(np.linalg.norm(moved)) - 1.0) < 1e-5
     assert 0.3 < float(moved @ question) < 0.999  # moved, not replaced
+
+
+def test_exemplar_answer_looks_like_an_answer_more_than_the_question_does(
+    assistant: Assistant,
+) -> None:
+    question, answer, other = assistant.embedder.embed(
+        [
+            "Does the company collect information from children?",
+            "We do not knowingly collect personal information from anyone under the age of 13.",
+            "We use cookies to remember your preferences between visits.",
+        ]
+    )
+    exemplar = shipped_ranker().adapter.exemplar(question)
+    assert abs(float(np.linalg.norm(exemplar)) - 1.0) < 1e-5
+    assert float(exemplar @ answer) > float(question @ answer) + 0.1
+    assert float(exemplar @ answer) > float(exemplar @ other) + 0.1
+
+
+def test_exemplar_is_the_question_when_nothing_answered_its_neighbours() -> None:
+    question = np.eye(4, dtype=np.float32)[0]
+    empty = Adapter(
+        np.zeros((4, 4), np.float32), np.eye(4, dtype=np.float32)[:2], np.zeros((2, 4), np.float32)
+    )
+    assert empty.exemplar(question) is question
+    answered = Adapter(empty.matrix, empty.questions, np.eye(4, dtype=np.float32)[2:])
+    assert answered.exemplar(question) @ np.eye(4)[2] > 0.99  # the nearest question's answer
 
 
 def test_scope_is_every_passage_of_the_rows_paragraphs(assistant: Assistant) -> None:
