@@ -33,8 +33,9 @@ def _figures(tally: Tally) -> dict[str, float]:
 @pytest.mark.parametrize(
     ("name", "minimums"),
     [
-        # never fitted on; measured: hit@1 0.733, hit@3 0.933, answered 1.000, refused 0.750
-        ("held-out.jsonl", {"hit@1": 0.66, "hit@3": 0.86, "answered": 0.90, "refused": 0.62}),
+        # never fitted on (35 + 18 questions); measured: hit@1 0.771, hit@3 0.914, answered 0.971,
+        # refused 0.611; each threshold is one question under
+        ("held-out.jsonl", {"hit@1": 0.74, "hit@3": 0.88, "answered": 0.94, "refused": 0.55}),
         # fitted on (benchmarks/fit_ranker.py); measured: hit@1 0.667, hit@3 0.667, answered 0.933,
         # refused 0.833
         ("kaspersky-dev.jsonl", {"hit@1": 0.53, "hit@3": 0.6, "answered": 0.85, "refused": 0.65}),
