@@ -334,6 +334,12 @@ def answerability(index: Index, given: Signals, x: Floats, scores: Floats) -> Fl
     ])  # fmt: skip
 
 
+def answered_probability(evidence: Floats, weights: Floats, bias: float) -> Floats:
+    """The refusal's logistic: how likely the documents answer, from answerability() rows."""
+    probability: Floats = 1 / (1 + np.exp(-(evidence @ weights + bias)))
+    return probability
+
+
 @dataclass(frozen=True)
 class Ranker:
     """The fitted weights: ranking, refusal, and the question adapter."""
@@ -397,7 +403,7 @@ def rank(
     x = candidate_features(index, pairs, per_passage, position)
     scores = x @ model.weights_for(given.familiarity)
     evidence = answerability(index, given, x, scores)
-    answered = float(1 / (1 + np.exp(-(evidence @ model.refusal_weights + model.refusal_bias))))
+    answered = float(answered_probability(evidence, model.refusal_weights, model.refusal_bias))
     order = np.argsort(-scores)[:top]
     best = float(scores[order[0]])
     return [

@@ -39,6 +39,7 @@ from assistant.ranking import (
     REFUSAL_FEATURES,
     WINDOW_FEATURES,
     answerability,
+    answered_probability,
     candidate_features,
     features,
     signals,
@@ -157,8 +158,8 @@ def _fit_refusal(x: Array, y: Array, weight: Array) -> Array:
 
 
 def _answered(refusal: Array, x: Array) -> Array:
-    answered: Array = 1 / (1 + np.exp(-(x @ refusal[:-1] + refusal[-1])))
-    return answered
+    """answered_probability with the weights as _fit_refusal returns them (bias last)."""
+    return answered_probability(x, refusal[:-1], float(refusal[-1]))
 
 
 def _refusal_rows(prepared: list[Any], weights: Array) -> Array:
