@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from assistant.embedding import Embedder, Vectors
 from assistant.index import Index
@@ -63,16 +64,21 @@ def question_vectors(index: Index, embedder: Embedder, question: str) -> Vectors
 # and 50 questions, sharpness 10 to 50, all within 0.005 hit@1 of each other).
 EXEMPLARS = 10
 EXEMPLAR_SHARPNESS = 20.0
+# Words kept per fitted question's answers, and per blend of them (PolicyQA cross-validation).
+EXEMPLAR_TERMS = 20
 
 
 @dataclass(frozen=True)
 class Adapter:
     """The matrix A of q + A q, the vectors of the questions it was fitted on, and of their
-    answers (each the unit mean of the sentences that answered that question)."""
+    answers (each the unit mean of the sentences that answered that question), with the words
+    those answers used most and the share of the answers that used each."""
 
     matrix: Vectors
     questions: Vectors
     answers: Vectors
+    answer_terms: npt.NDArray[np.str_]  # one row per question, EXEMPLAR_TERMS words ("" pads)
+    term_shares: Vectors  # likewise
 
     def move(self, question_vector: Vectors) -> Vectors:
         """The question moved by the adapter, unit length."""
@@ -89,14 +95,32 @@ class Adapter:
         knowingly collect data from children" says it much as other policies do, in words the
         question ("Does the site collect children's data?") does not share. Unit length; the
         question itself when nothing was fitted."""
-        similar = self.questions @ question_vector
-        nearest = np.argsort(-similar)[:EXEMPLARS]
+        nearest, weights = self._neighbours(question_vector)
         if not len(nearest):
             return question_vector
-        weights = np.exp(EXEMPLAR_SHARPNESS * (similar[nearest] - similar[nearest].max()))
         blended = weights @ self.answers[nearest]
         norm = float(np.linalg.norm(blended))
         return (blended / norm).astype(np.float32) if norm > 1e-6 else question_vector
+
+    def exemplar_terms(self, question_vector: Vectors) -> dict[str, float]:
+        """The words those answers used most (lexical tokens), each with its blended share: the
+        lexical side of the exemplar, for clauses worded alike."""
+        nearest, weights = self._neighbours(question_vector)
+        blended: dict[str, float] = {}
+        for weight, terms, shares in zip(
+            weights, self.answer_terms[nearest], self.term_shares[nearest], strict=True
+        ):
+            for term, share in zip(terms, shares, strict=True):
+                if term:
+                    blended[term] = blended.get(term, 0.0) + float(weight * share)
+        return dict(sorted(blended.items(), key=lambda item: -item[1])[:EXEMPLAR_TERMS])
+
+    def _neighbours(self, question_vector: Vectors) -> tuple[npt.NDArray[np.intp], Vectors]:
+        """The fitted questions nearest this one, and their weights (a softmax of the cosine)."""
+        similar = self.questions @ question_vector
+        nearest = np.argsort(-similar)[:EXEMPLARS]
+        weights = np.exp(EXEMPLAR_SHARPNESS * (similar[nearest] - similar[nearest].max()))
+        return nearest, (weights / max(float(weights.sum()), 1e-12)).astype(np.float32)
 
 
 def load_adapter(path: Path, suffix: str = "") -> Adapter:
@@ -105,6 +129,8 @@ def load_adapter(path: Path, suffix: str = "") -> Adapter:
             saved[f"matrix{suffix}"].astype(np.float32),
             saved[f"questions{suffix}"].astype(np.float32),
             saved[f"answers{suffix}"].astype(np.float32),
+            saved[f"terms{suffix}"],
+            saved[f"shares{suffix}"].astype(np.float32),
         )
 
 

@@ -64,7 +64,7 @@ FEATURES = (
     "paragraph_mean_dense", "paragraph_bm25", "adapted", "adapted_z", "familiar_adapted",
     "familiar_adapted_z", "paragraph_adapted",
     "paragraph_mean_adapted", "centrality", "focused", "focused_z", "paragraph_focused",
-    "exemplar", "exemplar_z", "paragraph_exemplar",
+    "exemplar", "exemplar_z", "paragraph_exemplar", "exemplar_lexical",
 )  # fmt: skip
 
 
@@ -86,6 +86,7 @@ class Signals(NamedTuple):
     focus_stats: tuple[float, float, float]
     exemplar: Vectors  # similarity to the exemplar answer (Adapter.exemplar), likewise
     exemplar_stats: tuple[float, float, float]
+    exemplar_lexical: Floats  # IDF-weighted share of the exemplar's words, per passage (max 1)
     dense_median: float
     unknown_names: int  # names in the question (capitalised words) that no passage contains
     answer_type: str | None  # what kind of answer the question asks for (cues.ANSWER_TYPES)
@@ -116,6 +117,7 @@ def signals(
         if (column := index.vocabulary.get(token)) is not None:
             weights[column] = value
     coverage = index.term_matrix @ weights / (sum(idf.values()) or 1.0)
+    exemplar_lexical = _term_scores(index, adapter.exemplar_terms(question_vector))
     paragraph_lexical = (
         index.paragraph_bm25.get_scores(asked) if asked else np.zeros(len(index.paragraph_vectors))
     )
@@ -141,10 +143,22 @@ def signals(
         focus_stats,
         exemplar,
         exemplar_stats,
+        exemplar_lexical,
         float(np.median(dense)),
         unknown_names(index, question),
         question_type(question),
     )
+
+
+def _term_scores(index: Index, shares: dict[str, float]) -> Floats:
+    """Per passage, the IDF-weighted sum of the shares of the words it contains, scaled to max 1."""
+    n = len(index)
+    weights = np.zeros(index.term_matrix.shape[1], dtype=np.float32)
+    for token, share in shares.items():
+        if (column := index.vocabulary.get(token)) is not None:
+            weights[column] = share * np.log(1 + n / (1 + index.passages_with(token)))
+    scores: Floats = np.asarray(index.term_matrix @ weights, dtype=np.float64)
+    return scores / max(float(scores.max(initial=0.0)), 1e-6)
 
 
 def _similarity_in(
@@ -248,9 +262,12 @@ def features(index: Index, question: str, given: Signals) -> Floats:
         focus[rows],
         _z(focus[rows], focus_mean, focus_std),
         _paragraph_max(focus, index)[rows],
-        exemplar[rows],
-        _z(exemplar[rows], exemplar_mean, exemplar_std),
-        _paragraph_max(exemplar, index)[rows],
+        # Exemplars say what answers to the fitted questions looked like: only as telling as the
+        # question is like those.
+        familiarity * exemplar[rows],
+        familiarity * _z(exemplar[rows], exemplar_mean, exemplar_std),
+        familiarity * _paragraph_max(exemplar, index)[rows],
+        familiarity * given.exemplar_lexical[rows],
     ]).astype(np.float32)  # fmt: skip
 
 

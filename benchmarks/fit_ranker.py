@@ -24,6 +24,7 @@ import argparse
 import json
 import random
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from assistant.core import Assistant
 from assistant.embedding import default_embedder
 from assistant.evaluation import Question, read_eval_file
 from assistant.index import Index
-from assistant.question import ADAPTER_FILE, Adapter, question_vectors
+from assistant.question import ADAPTER_FILE, EXEMPLAR_TERMS, Adapter, question_vectors
 from assistant.ranking import (
     REFUSAL_FEATURES,
     WINDOW_FEATURES,
@@ -45,7 +46,7 @@ from assistant.ranking import (
     signals,
     with_familiarity,
 )
-from assistant.text import fold
+from assistant.text import fold, lexical_tokens
 
 HERE = Path(__file__).resolve().parent
 # The article has 63 answerable training questions, PolicyQA 3,809: 25 balances them without
@@ -177,6 +178,16 @@ def _unit_mean(vectors: list[Array]) -> Array:
     return np.asarray(mean / max(float(np.linalg.norm(mean)), 1e-12), dtype=np.float32)
 
 
+def _top_terms(answers: list[set[str]]) -> tuple[list[str], list[float]]:
+    """The EXEMPLAR_TERMS words most of `answers` contain, with the share that does ("" pads)."""
+    counts = Counter(word for answer in answers for word in answer)
+    top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:EXEMPLAR_TERMS]
+    pad = EXEMPLAR_TERMS - len(top)
+    return [w for w, _ in top] + [""] * pad, [c / max(len(answers), 1) for _, c in top] + [
+        0.0
+    ] * pad
+
+
 def _sentence_labels(index: Index, pair_labels: Array) -> Array:
     """Sentences that contain a gold phrase; else those of the windows that do."""
     pairs = index.candidate_pairs
@@ -267,15 +278,21 @@ def main() -> None:
 
     adapters: dict[int | None, Adapter] = {}
     for k in [*range(ADAPTER_FOLDS), None]:
-        seen: dict[str, tuple[Array, list[Array]]] = {}  # question: its vector, its answers'
+        # question: its vector, its answers' vectors, their lexical tokens (a set per answer)
+        seen: dict[str, tuple[Array, list[Array], list[set[str]]]] = {}
         for index, q, v, labels, _ in asked:
             if id(index) in fold_of and fold_of[id(index)] != k and labels is not None:
-                answers = index.vectors[_sentence_labels(index, labels)]
-                seen.setdefault(q.text, (v[0], []))[1].extend(answers)
+                answers = np.flatnonzero(_sentence_labels(index, labels))
+                known = seen.setdefault(q.text, (v[0], [], []))
+                known[1].extend(index.vectors[answers])
+                known[2].extend(set(lexical_tokens(index.text(int(i)))) for i in answers)
+        terms, shares = zip(*(_top_terms(words) for *_, words in seen.values()), strict=True)
         adapters[k] = Adapter(
             _fit_adapter(batch_list(k)),
-            np.array([v for v, _ in seen.values()]),
-            np.array([_unit_mean(answers) for _, answers in seen.values()]),
+            np.array([v for v, *_ in seen.values()]),
+            np.array([_unit_mean(vectors) for _, vectors, _ in seen.values()]),
+            np.array(terms),
+            np.array(shares, dtype=np.float32),
         )
         print(f"adapter {'on all policies' if k is None else f'without fold {k}'} fitted")
 
@@ -353,6 +370,8 @@ def main() -> None:
         matrix=shipped.matrix.astype(np.float16),
         questions=shipped.questions.astype(np.float16),
         answers=shipped.answers.astype(np.float16),
+        terms=shipped.answer_terms,
+        shares=shipped.term_shares.astype(np.float16),
     )
     FOLDS_FILE.parent.mkdir(parents=True, exist_ok=True)
     folds: dict[str, Any] = {
@@ -362,6 +381,7 @@ def main() -> None:
     for k in range(ADAPTER_FOLDS):
         folds[f"matrix{k}"], folds[f"questions{k}"] = adapters[k].matrix, adapters[k].questions
         folds[f"answers{k}"] = adapters[k].answers
+        folds[f"terms{k}"], folds[f"shares{k}"] = adapters[k].answer_terms, adapters[k].term_shares
     np.savez(FOLDS_FILE, **folds)
     print(f"wrote {target}, {ADAPTER_FILE} and {FOLDS_FILE} (for benchmarks.crossval)")
     for name, value in zip(WINDOW_FEATURES, weights, strict=True):

@@ -34,8 +34,8 @@ def _figures(tally: Tally) -> dict[str, float]:
     ("name", "minimums"),
     [
         # never fitted on (35 + 18 questions); measured: hit@1 0.771, hit@3 0.914, answered 0.971,
-        # refused 0.611; each threshold is one question under
-        ("held-out.jsonl", {"hit@1": 0.74, "hit@3": 0.88, "answered": 0.94, "refused": 0.55}),
+        # refused 0.556; each threshold is one question under
+        ("held-out.jsonl", {"hit@1": 0.74, "hit@3": 0.88, "answered": 0.94, "refused": 0.49}),
         # fitted on (benchmarks/fit_ranker.py); measured: hit@1 0.667, hit@3 0.667, answered 0.933,
         # refused 0.833
         ("kaspersky-dev.jsonl", {"hit@1": 0.53, "hit@3": 0.6, "answered": 0.85, "refused": 0.65}),
@@ -57,7 +57,7 @@ def test_privacy_policies_lead_over_plain_dense_retrieval(
     ours, dense = _figures(tallies["policy-qa"]), _figures(tallies["plain dense"])
     assert ours["violations"] == 0
     # These three policies are kept out of every fit (benchmarks/fit_ranker.py), so this is a
-    # lead on policies the adapter never saw. Measured: 0.332 vs 0.152 (2.19x), 0.531 vs 0.289
-    # (1.84x); on all of PolicyQA dev, cross-validated: 1.52x and 1.50x.
+    # lead on policies the adapter never saw. Measured: 0.345 vs 0.152 (2.27x), 0.540 vs 0.289
+    # (1.87x); on all of PolicyQA dev, cross-validated: 1.59x and 1.52x.
     assert ours["hit@1"] >= 1.9 * dense["hit@1"]
     assert ours["hit@3"] >= 1.5 * dense["hit@3"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from assistant.core import Assistant
@@ -48,12 +50,31 @@ def test_exemplar_answer_looks_like_an_answer_more_than_the_question_does(
 
 def test_exemplar_is_the_question_when_nothing_answered_its_neighbours() -> None:
     question = np.eye(4, dtype=np.float32)[0]
+    terms = np.array([["", ""], ["", ""]])
     empty = Adapter(
-        np.zeros((4, 4), np.float32), np.eye(4, dtype=np.float32)[:2], np.zeros((2, 4), np.float32)
+        np.zeros((4, 4), np.float32),
+        np.eye(4, dtype=np.float32)[:2],
+        np.zeros((2, 4), np.float32),
+        terms,
+        np.zeros((2, 2), np.float32),
     )
     assert empty.exemplar(question) is question
-    answered = Adapter(empty.matrix, empty.questions, np.eye(4, dtype=np.float32)[2:])
+    assert empty.exemplar_terms(question) == {}
+    answered = replace(empty, answers=np.eye(4, dtype=np.float32)[2:])
     assert answered.exemplar(question) @ np.eye(4)[2] > 0.99  # the nearest question's answer
+
+
+def test_exemplar_terms_are_the_nearest_answers_words_by_share() -> None:
+    adapter = Adapter(
+        np.zeros((2, 2), np.float32),
+        np.eye(2, dtype=np.float32),
+        np.eye(2, dtype=np.float32),
+        np.array([["children", "13"], ["cookies", ""]]),
+        np.array([[1.0, 0.5], [1.0, 0.0]], np.float32),
+    )
+    terms = adapter.exemplar_terms(np.array([1.0, 0.0], np.float32))
+    assert list(terms) == ["children", "13", "cookies"]  # the nearer question's words first
+    assert terms["children"] > 0.99 and terms["cookies"] < 0.01
 
 
 def test_scope_is_every_passage_of_the_rows_paragraphs(assistant: Assistant) -> None:
