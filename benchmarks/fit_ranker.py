@@ -365,7 +365,7 @@ def main() -> None:
     target = HERE.parent / "assistant" / "ranker.json"
     target.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     shipped = adapters[None]
-    np.savez(
+    np.savez_compressed(
         ADAPTER_FILE,
         matrix=shipped.matrix.astype(np.float16),
         questions=shipped.questions.astype(np.float16),
