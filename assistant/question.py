@@ -64,7 +64,7 @@ def question_vectors(index: Index, embedder: Embedder, question: str) -> Vectors
 # and 50 questions, sharpness 10 to 50, all within 0.005 hit@1 of each other).
 EXEMPLARS = 10
 EXEMPLAR_SHARPNESS = 20.0
-# Words kept per fitted question's answers, and per blend of them (PolicyQA cross-validation).
+# Words kept per fitted question's answers, and per blend of them (the only value tried).
 EXEMPLAR_TERMS = 20
 
 
@@ -119,8 +119,10 @@ class Adapter:
         """The fitted questions nearest this one, and their weights (a softmax of the cosine)."""
         similar = self.questions @ question_vector
         nearest = np.argsort(-similar)[:EXEMPLARS]
+        if not len(nearest):
+            return nearest, np.zeros(0, dtype=np.float32)
         weights = np.exp(EXEMPLAR_SHARPNESS * (similar[nearest] - similar[nearest].max()))
-        return nearest, (weights / max(float(weights.sum()), 1e-12)).astype(np.float32)
+        return nearest, (weights / float(weights.sum())).astype(np.float32)
 
 
 def load_adapter(path: Path, suffix: str = "") -> Adapter:

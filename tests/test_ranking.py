@@ -60,6 +60,10 @@ def test_exemplar_is_the_question_when_nothing_answered_its_neighbours() -> None
     )
     assert empty.exemplar(question) is question
     assert empty.exemplar_terms(question) == {}
+    none = np.zeros((0, 4), np.float32)
+    nothing_fitted = Adapter(empty.matrix, none, none, np.zeros((0, 2), str), none[:, :2])
+    assert nothing_fitted.exemplar(question) is question
+    assert nothing_fitted.exemplar_terms(question) == {}
     answered = replace(empty, answers=np.eye(4, dtype=np.float32)[2:])
     assert answered.exemplar(question) @ np.eye(4)[2] > 0.99  # the nearest question's answer
 
