@@ -5,7 +5,7 @@ without its fold (written by benchmarks/fit_ranker.py), summed over the folds.
 
 `policy-qa eval ../shared/eval/policyqa/dev.json` uses the shipped adapter, fitted on every one of
 those policies, so its figures are optimistic; these are the ones to expect on new policies. The
-ranking and refusal weights (74 + 15 numbers) are the shipped ones, fitted on out-of-fold features.
+ranking and refusal weights (82 + 15 numbers) are the shipped ones, fitted on out-of-fold features.
 It also prints how much the ratio to plain dense varies from policy to policy (a bootstrap).
 """
 
