@@ -301,6 +301,19 @@ class Index:
         column = self.vocabulary.get(token)
         return 0 if column is None else int(self.document_frequency[column])
 
+    def idf(self, token: str) -> float:
+        """The token's inverse document frequency here (smoothed; unknown tokens weigh most)."""
+        return float(np.log(1 + len(self) / (1 + self.passages_with(token))))
+
+    def term_sum(self, weights: dict[str, float]) -> npt.NDArray[np.float32]:
+        """Per passage, the sum of the weights of the lexical tokens it contains."""
+        vector = np.zeros(self.term_matrix.shape[1], dtype=np.float32)
+        for token, weight in weights.items():
+            if (column := self.vocabulary.get(token)) is not None:
+                vector[column] = weight
+        summed: npt.NDArray[np.float32] = np.asarray(self.term_matrix @ vector)
+        return summed
+
     def __len__(self) -> int:
         return len(self.passages)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -91,39 +92,46 @@ class Adapter:
         similar = self.questions @ question_vector
         return float(np.sort(similar)[-3:].mean()) if len(similar) else 0.0
 
-    def exemplar(self, question_vector: Vectors) -> Vectors:
+    def exemplar(self, question_vector: Vectors) -> Exemplar:
         """What answers to questions like this one looked like: a policy that says "we do not
         knowingly collect data from children" says it much as other policies do, in words the
-        question ("Does the site collect children's data?") does not share. Unit length; the
-        question itself when nothing was fitted."""
-        nearest, weights = self._neighbours(question_vector)
-        if not len(nearest):
-            return question_vector
-        blended = weights @ self.answers[nearest]
-        norm = float(np.linalg.norm(blended))
-        return (blended / norm).astype(np.float32) if norm > 1e-6 else question_vector
-
-    def exemplar_terms(self, question_vector: Vectors) -> dict[str, float]:
-        """The words those answers used most (lexical tokens), each with its blended share: the
-        lexical side of the exemplar, for clauses worded alike."""
-        nearest, weights = self._neighbours(question_vector)
-        blended: dict[str, float] = {}
-        for weight, terms, shares in zip(
-            weights, self.answer_terms[nearest], self.term_shares[nearest], strict=True
-        ):
-            for term, share in zip(terms, shares, strict=True):
-                if term:
-                    blended[term] = blended.get(term, 0.0) + float(weight * share)
-        return dict(sorted(blended.items(), key=lambda item: -item[1])[:EXEMPLAR_TERMS])
-
-    def _neighbours(self, question_vector: Vectors) -> tuple[npt.NDArray[np.intp], Vectors]:
-        """The fitted questions nearest this one, and their weights (a softmax of the cosine)."""
+        question ("Does the site collect children's data?") does not share. The vector is the
+        question itself, and the words none, when no fitted neighbour had an answer."""
         similar = self.questions @ question_vector
         nearest = np.argsort(-similar)[:EXEMPLARS]
         if not len(nearest):
-            return nearest, np.zeros(0, dtype=np.float32)
+            return Exemplar(question_vector, {})
         weights = np.exp(EXEMPLAR_SHARPNESS * (similar[nearest] - similar[nearest].max()))
-        return nearest, (weights / float(weights.sum())).astype(np.float32)
+        weights /= weights.sum()
+        blended = weights @ self.answers[nearest]
+        norm = float(np.linalg.norm(blended))
+        vector = (blended / norm).astype(np.float32) if norm > 1e-6 else question_vector
+        terms: dict[str, float] = {}
+        for weight, words, shares in zip(
+            weights, self.answer_terms[nearest], self.term_shares[nearest], strict=True
+        ):
+            for word, share in zip(words, shares, strict=True):
+                if word:
+                    terms[word] = terms.get(word, 0.0) + float(weight * share)
+        return Exemplar(vector, dict(sorted(terms.items(), key=lambda t: -t[1])[:EXEMPLAR_TERMS]))
+
+    def arrays(self, suffix: str = "", dtype: type = np.float32) -> dict[str, Any]:
+        """What load_adapter reads back; `suffix` tells several adapters in one file apart."""
+        return {
+            f"matrix{suffix}": self.matrix.astype(dtype),
+            f"questions{suffix}": self.questions.astype(dtype),
+            f"answers{suffix}": self.answers.astype(dtype),
+            f"terms{suffix}": self.answer_terms,
+            f"shares{suffix}": self.term_shares.astype(dtype),
+        }
+
+
+class Exemplar(NamedTuple):
+    """The blended answers of a question's nearest fitted questions: their unit vector, and the
+    words they used most (lexical tokens) with their blended shares."""
+
+    vector: Vectors
+    terms: dict[str, float]
 
 
 def load_adapter(path: Path, suffix: str = "") -> Adapter:

@@ -86,7 +86,7 @@ class Signals(NamedTuple):
     focus_stats: tuple[float, float, float]
     exemplar: Vectors  # similarity to the exemplar answer (Adapter.exemplar), likewise
     exemplar_stats: tuple[float, float, float]
-    exemplar_lexical: Floats  # IDF-weighted share of the exemplar's words, per passage (max 1)
+    exemplar_lexical: Floats  # IDF-weighted shares of the exemplar's words, per passage (max 1)
     dense_median: float
     unknown_names: int  # names in the question (capitalised words) that no passage contains
     answer_type: str | None  # what kind of answer the question asks for (cues.ANSWER_TYPES)
@@ -111,13 +111,10 @@ def signals(
     asked = lexical_tokens(question)
     tokens = set(asked)
     lexical_raw = index.bm25.get_scores(list(tokens)) if tokens else np.zeros(n, np.float32)
-    idf = {t: float(np.log(1 + n / (1 + index.passages_with(t)))) for t in tokens}
-    weights = np.zeros(index.term_matrix.shape[1], dtype=np.float32)
-    for token, value in idf.items():
-        if (column := index.vocabulary.get(token)) is not None:
-            weights[column] = value
-    coverage = index.term_matrix @ weights / (sum(idf.values()) or 1.0)
-    exemplar_lexical = _term_scores(index, adapter.exemplar_terms(question_vector))
+    idf = {t: index.idf(t) for t in tokens}
+    coverage = index.term_sum(idf) / (sum(idf.values()) or 1.0)
+    exemplar = adapter.exemplar(question_vector)
+    exemplar_words = index.term_sum({t: s * index.idf(t) for t, s in exemplar.terms.items()})
     paragraph_lexical = (
         index.paragraph_bm25.get_scores(asked) if asked else np.zeros(len(index.paragraph_vectors))
     )
@@ -126,7 +123,7 @@ def signals(
     scope = _paragraphs_of(index, rows)
     moved, moved_stats = _similarity_in(index, scope, moved_question)
     focus, focus_stats = _similarity_in(index, scope, focused_vector)
-    exemplar, exemplar_stats = _similarity_in(index, scope, adapter.exemplar(question_vector))
+    like_exemplar, exemplar_stats = _similarity_in(index, scope, exemplar.vector)
     return Signals(
         question_vector,
         moved_question,
@@ -141,24 +138,13 @@ def signals(
         moved_stats,
         focus,
         focus_stats,
-        exemplar,
+        like_exemplar,
         exemplar_stats,
-        exemplar_lexical,
+        (exemplar_words / max(float(exemplar_words.max(initial=0.0)), 1e-6)).astype(np.float32),
         float(np.median(dense)),
         unknown_names(index, question),
         question_type(question),
     )
-
-
-def _term_scores(index: Index, shares: dict[str, float]) -> Floats:
-    """Per passage, the IDF-weighted sum of the shares of the words it contains, scaled to max 1."""
-    n = len(index)
-    weights = np.zeros(index.term_matrix.shape[1], dtype=np.float32)
-    for token, share in shares.items():
-        if (column := index.vocabulary.get(token)) is not None:
-            weights[column] = share * np.log(1 + n / (1 + index.passages_with(token)))
-    scores: Floats = np.asarray(index.term_matrix @ weights, dtype=np.float64)
-    return scores / max(float(scores.max(initial=0.0)), 1e-6)
 
 
 def _similarity_in(

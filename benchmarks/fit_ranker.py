@@ -182,10 +182,10 @@ def _top_terms(answers: list[set[str]]) -> tuple[list[str], list[float]]:
     """The EXEMPLAR_TERMS words most of `answers` contain, with the share that does ("" pads)."""
     counts = Counter(word for answer in answers for word in answer)
     top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:EXEMPLAR_TERMS]
+    words = [word for word, _ in top]
+    shares = [count / len(answers) for _, count in top]
     pad = EXEMPLAR_TERMS - len(top)
-    return [w for w, _ in top] + [""] * pad, [c / max(len(answers), 1) for _, c in top] + [
-        0.0
-    ] * pad
+    return words + [""] * pad, shares + [0.0] * pad
 
 
 def _sentence_labels(index: Index, pair_labels: Array) -> Array:
@@ -365,23 +365,14 @@ def main() -> None:
     target = HERE.parent / "assistant" / "ranker.json"
     target.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     shipped = adapters[None]
-    np.savez_compressed(
-        ADAPTER_FILE,
-        matrix=shipped.matrix.astype(np.float16),
-        questions=shipped.questions.astype(np.float16),
-        answers=shipped.answers.astype(np.float16),
-        terms=shipped.answer_terms,
-        shares=shipped.term_shares.astype(np.float16),
-    )
+    np.savez_compressed(ADAPTER_FILE, **shipped.arrays(dtype=np.float16))
     FOLDS_FILE.parent.mkdir(parents=True, exist_ok=True)
     folds: dict[str, Any] = {
         "titles": np.array(list(fold_of_title)),
         "folds": np.array(list(fold_of_title.values())),
     }
     for k in range(ADAPTER_FOLDS):
-        folds[f"matrix{k}"], folds[f"questions{k}"] = adapters[k].matrix, adapters[k].questions
-        folds[f"answers{k}"] = adapters[k].answers
-        folds[f"terms{k}"], folds[f"shares{k}"] = adapters[k].answer_terms, adapters[k].term_shares
+        folds.update(adapters[k].arrays(suffix=str(k)))
     np.savez(FOLDS_FILE, **folds)
     print(f"wrote {target}, {ADAPTER_FILE} and {FOLDS_FILE} (for benchmarks.crossval)")
     for name, value in zip(WINDOW_FEATURES, weights, strict=True):

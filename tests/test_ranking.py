@@ -42,7 +42,7 @@ def test_exemplar_answer_looks_like_an_answer_more_than_the_question_does(
             "We use cookies to remember your preferences between visits.",
         ]
     )
-    exemplar = shipped_ranker().adapter.exemplar(question)
+    exemplar = shipped_ranker().adapter.exemplar(question).vector
     assert abs(float(np.linalg.norm(exemplar)) - 1.0) < 1e-5
     assert float(exemplar @ answer) > float(question @ answer) + 0.05  # measured: 0.57 vs 0.45
     assert float(exemplar @ answer) > float(exemplar @ other) + 0.1
@@ -58,14 +58,14 @@ def test_exemplar_is_the_question_when_nothing_answered_its_neighbours() -> None
         terms,
         np.zeros((2, 2), np.float32),
     )
-    assert empty.exemplar(question) is question
-    assert empty.exemplar_terms(question) == {}
+    assert empty.exemplar(question).vector is question
+    assert empty.exemplar(question).terms == {}
     none = np.zeros((0, 4), np.float32)
     nothing_fitted = Adapter(empty.matrix, none, none, np.zeros((0, 2), str), none[:, :2])
-    assert nothing_fitted.exemplar(question) is question
-    assert nothing_fitted.exemplar_terms(question) == {}
+    assert nothing_fitted.exemplar(question).vector is question
+    assert nothing_fitted.exemplar(question).terms == {}
     answered = replace(empty, answers=np.eye(4, dtype=np.float32)[2:])
-    assert answered.exemplar(question) @ np.eye(4)[2] > 0.99  # the nearest question's answer
+    assert answered.exemplar(question).vector @ np.eye(4)[2] > 0.99  # the nearest question's answer
 
 
 def test_exemplar_terms_are_the_nearest_answers_words_by_share() -> None:
@@ -76,7 +76,7 @@ def test_exemplar_terms_are_the_nearest_answers_words_by_share() -> None:
         np.array([["children", "13"], ["cookies", ""]]),
         np.array([[1.0, 0.5], [1.0, 0.0]], np.float32),
     )
-    terms = adapter.exemplar_terms(np.array([1.0, 0.0], np.float32))
+    terms = adapter.exemplar(np.array([1.0, 0.0], np.float32)).terms
     assert list(terms) == ["children", "13", "cookies"]  # the nearer question's words first
     assert terms["children"] > 0.99 and terms["cookies"] < 0.01
 
