@@ -1,11 +1,8 @@
-"""Hybrid ranking of passages for a question, and the decision whether the documents answer it.
+"""Hybrid ranking of candidate quotes for a question, and the decision whether to answer.
 
-Each passage gets a row of features (dense and lexical similarity of itself, its paragraph and
-its neighbours, question-term coverage, answer-type cues); a linear model fitted on the dev sets
-(benchmarks/fit_ranker.py) weighs them into one score.
-
-Besides the plain question vector, passages are compared with the question moved by the adapter,
-with its focused form and with the answers that questions like it had (assistant/question.py).
+A linear model fitted on the dev sets (benchmarks/fit_ranker.py) weighs the candidates' features
+(assistant/features.py) into one score; the refusal's probability (assistant/refusal.py) scales
+every candidate's confidence.
 """
 
 from __future__ import annotations
@@ -14,19 +11,20 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, NamedTuple
 
 import numpy as np
-import numpy.typing as npt
 
-from assistant.cues import ANSWER_TYPES, asks_for_words, question_type
 from assistant.embedding import Vectors
+from assistant.features import (
+    WINDOW_FEATURES,
+    Floats,
+    candidate_features,
+    features,
+    signals,
+)
 from assistant.index import Index
-from assistant.question import ADAPTER_FILE, Adapter, load_adapter, unknown_names
-from assistant.text import lexical_tokens
-
-Floats = npt.NDArray[np.float64]
-Ints = npt.NDArray[np.int32]
+from assistant.question import ADAPTER_FILE, Adapter, load_adapter
+from assistant.refusal import REFUSAL_FEATURES, answerability, answered_probability
 
 
 @dataclass(frozen=True)
@@ -37,310 +35,6 @@ class Ranked:
     last: int
     score: float
     confidence: float
-
-
-def _paragraph_max(values: npt.NDArray[Any], index: Index) -> Floats:
-    """Each passage's value replaced by the largest in its paragraph."""
-    starts = index.paragraph_starts
-    return np.repeat(np.maximum.reduceat(values, starts[:-1]), np.diff(starts))
-
-
-def _shifted(values: Floats, paragraph_of: Ints, step: int, fill: float) -> Floats:
-    """values[i - step] when that passage is in the same paragraph, else `fill`."""
-    out = np.full_like(values, fill)
-    if step > 0:
-        same = paragraph_of[step:] == paragraph_of[:-step]
-        out[step:] = np.where(same, values[:-step], fill)
-    else:
-        same = paragraph_of[:step] == paragraph_of[-step:]
-        out[:step] = np.where(same, values[-step:], fill)
-    return out
-
-
-FEATURES = (
-    "dense", "dense_z", "lexical", "lexical_raw", "coverage", "paragraph_dense",
-    "paragraph_lexical", "previous_dense", "next_dense", "previous_lexical", "next_lexical",
-    "pronoun_previous_lexical", "centered", "length", "type_match", "quoted_words", "quoted",
-    "paragraph_mean_dense", "paragraph_bm25", "adapted", "adapted_z", "familiar_adapted",
-    "familiar_adapted_z", "paragraph_adapted",
-    "paragraph_mean_adapted", "centrality", "focused", "focused_z", "paragraph_focused",
-    "exemplar", "exemplar_z", "paragraph_exemplar", "exemplar_lexical",
-)  # fmt: skip
-
-
-class Signals(NamedTuple):
-    """What a question's features are built from, computed once per question."""
-
-    question: Vectors
-    moved_question: Vectors
-    familiarity: float
-    idf: dict[str, float]  # the question's distinct terms and their IDF in this index
-    dense: Floats  # one value per passage
-    lexical_raw: Floats  # BM25
-    coverage: Floats  # IDF-weighted share of question terms
-    paragraph_lexical: Floats  # BM25 of each paragraph, one value per paragraph
-    rows: Ints  # the passages scored in full (see shortlist)
-    moved: Vectors  # similarity to the adapted question, in the rows' paragraphs (else -1)
-    moved_stats: tuple[float, float, float]  # its mean, standard deviation and median
-    focus: Vectors  # similarity to the focused question, likewise
-    focus_stats: tuple[float, float, float]
-    exemplar: Vectors  # similarity to the exemplar answer (Adapter.exemplar), likewise
-    exemplar_stats: tuple[float, float, float]
-    exemplar_lexical: Floats  # IDF-weighted shares of the exemplar's words, per passage (max 1)
-    dense_median: float
-    unknown_names: int  # names in the question (capitalised words) that no passage contains
-    answer_type: str | None  # what kind of answer the question asks for (cues.ANSWER_TYPES)
-
-
-SHORTLIST = 256  # passages scored in full per question: the best by dense and by lexical similarity
-
-
-def signals(
-    index: Index,
-    question: str,
-    vectors: Vectors,
-    adapter: Adapter | None = None,
-    every_passage: bool = False,
-) -> Signals:
-    """What the features are built from, for the shortlist (or `every_passage`, as the fitting
-    script needs). `vectors`: from question_vectors; `adapter` defaults to the shipped one."""
-    n = len(index)
-    question_vector, focused_vector = vectors
-    adapter = adapter or shipped_ranker().adapter
-    dense = index.vectors @ question_vector
-    asked = lexical_tokens(question)
-    tokens = set(asked)
-    lexical_raw = index.bm25.get_scores(list(tokens)) if tokens else np.zeros(n, np.float32)
-    idf = {t: index.idf(t) for t in tokens}
-    coverage = index.term_sum(idf) / (sum(idf.values()) or 1.0)
-    exemplar = adapter.exemplar(question_vector)
-    exemplar_words = index.term_sum({t: s * index.idf(t) for t, s in exemplar.terms.items()})
-    paragraph_lexical = (
-        index.paragraph_bm25.get_scores(asked) if asked else np.zeros(len(index.paragraph_vectors))
-    )
-    rows = np.arange(n, dtype=np.int32) if every_passage else shortlist(index, dense, lexical_raw)
-    moved_question = adapter.move(question_vector)
-    scope = _paragraphs_of(index, rows)
-    moved, moved_stats = _similarity_in(index, scope, moved_question)
-    focus, focus_stats = _similarity_in(index, scope, focused_vector)
-    like_exemplar, exemplar_stats = _similarity_in(index, scope, exemplar.vector)
-    return Signals(
-        question_vector,
-        moved_question,
-        adapter.familiarity(question_vector),
-        idf,
-        dense.astype(np.float32),
-        lexical_raw.astype(np.float32),
-        coverage.astype(np.float32),
-        paragraph_lexical.astype(np.float32),
-        rows,
-        moved,
-        moved_stats,
-        focus,
-        focus_stats,
-        like_exemplar,
-        exemplar_stats,
-        (exemplar_words / max(float(exemplar_words.max(initial=0.0)), 1e-6)).astype(np.float32),
-        float(np.median(dense)),
-        unknown_names(index, question),
-        question_type(question),
-    )
-
-
-def _similarity_in(
-    index: Index, scope: Ints, vector: Vectors
-) -> tuple[Vectors, tuple[float, float, float]]:
-    """Similarity to `vector` in `scope` (-1 elsewhere), and its mean, spread and median.
-
-    A second pass over every vector costs 12 ms at 100,000 passages, so it is computed only where
-    features need it; the statistics come from a fixed sample (exact up to the sample's size)."""
-    values = np.full(len(index), -1.0, dtype=np.float32)
-    values[scope] = index.vectors[scope] @ vector
-    sample = values[scope] if len(scope) == len(index) else index.sample_vectors @ vector
-    return values, (float(sample.mean()), float(sample.std()), float(np.median(sample)))
-
-
-def _paragraphs_of(index: Index, rows: Ints) -> Ints:
-    """Every passage in the paragraphs of `rows`."""
-    if len(rows) == len(index):
-        return rows
-    wanted = np.unique(index.paragraph_of[rows])
-    first = index.paragraph_starts[wanted]
-    lengths = index.paragraph_starts[wanted + 1] - first
-    # The ranges first..first+length, concatenated without a Python loop.
-    offsets = np.repeat(first - (np.cumsum(lengths) - lengths), lengths)
-    scope: Ints = (np.arange(int(lengths.sum())) + offsets).astype(np.int32)
-    return scope
-
-
-def shortlist(index: Index, *scores: npt.NDArray[Any], size: int = SHORTLIST) -> Ints:
-    """Sorted passage numbers worth scoring in full: the best by each score, with neighbours."""
-    n = len(index)
-    if n <= len(scores) * size:
-        return np.arange(n, dtype=np.int32)
-    best = np.unique(np.concatenate([np.argpartition(-s, size)[:size] for s in scores]))
-    return np.unique(np.clip(np.concatenate([best - 1, best, best + 1]), 0, n - 1)).astype(np.int32)
-
-
-def _z(values: npt.NDArray[Any], mean: float | None = None, std: float | None = None) -> Floats:
-    mean = float(values.mean()) if mean is None else mean
-    std = float(values.std()) if std is None else std
-    scaled: Floats = (values - mean) / (std or 1.0)
-    return scaled
-
-
-def features(index: Index, question: str, given: Signals) -> Floats:
-    """One row per passage of the shortlist (`given.rows`), one column per name in FEATURES."""
-    question_vector, moved_vector, familiarity = (
-        given.question,
-        given.moved_question,
-        given.familiarity,
-    )
-    dense, lexical_raw, coverage, rows = given.dense, given.lexical_raw, given.coverage, given.rows
-    moved, (moved_mean, moved_std, _) = given.moved, given.moved_stats
-    focus, (focus_mean, focus_std, _) = given.focus, given.focus_stats
-    exemplar, (exemplar_mean, exemplar_std, _) = given.exemplar, given.exemplar_stats
-    paragraph_lexical = given.paragraph_lexical
-    lexical = lexical_raw / max(float(lexical_raw.max()), 1e-6)
-    paragraphs = index.paragraph_of
-    shift = question_vector - index.centroid
-    centered = (index.vectors[rows] @ shift - float(index.centroid @ shift)) / (
-        index.centered_norms[rows] * max(float(np.linalg.norm(shift)), 1e-6)
-    )
-    qtype = given.answer_type
-    cues = index.cues[rows]
-    type_match = cues[:, ANSWER_TYPES.index(qtype)] if qtype else np.zeros(len(rows), dtype=bool)
-    previous_lexical = _shifted(lexical, paragraphs, 1, 0.0)[rows]
-    quoted = index.quoted[rows]
-    paragraph_of_rows = paragraphs[rows]
-    paragraph_lexical = paragraph_lexical / max(float(paragraph_lexical.max()), 1e-6)
-    paragraph_vectors = index.paragraph_vectors[paragraph_of_rows]
-    moved_z = _z(moved[rows], moved_mean, moved_std)
-    return np.column_stack([
-        dense[rows],
-        _z(dense)[rows],
-        lexical[rows],
-        np.log1p(lexical_raw[rows]),
-        coverage[rows],
-        _paragraph_max(dense, index)[rows],
-        _paragraph_max(lexical, index)[rows],
-        _shifted(dense, paragraphs, 1, -1.0)[rows],
-        _shifted(dense, paragraphs, -1, -1.0)[rows],
-        previous_lexical,
-        _shifted(lexical, paragraphs, -1, 0.0)[rows],
-        previous_lexical * cues[:, len(ANSWER_TYPES)],
-        centered,
-        np.log1p(index.lengths[rows]),
-        type_match,
-        quoted * asks_for_words(question),
-        quoted,
-        paragraph_vectors @ question_vector,
-        paragraph_lexical[paragraph_of_rows],
-        moved[rows],
-        moved_z,
-        familiarity * moved[rows],
-        familiarity * moved_z,
-        _paragraph_max(moved, index)[rows],
-        paragraph_vectors @ moved_vector,
-        # A passage close to the centre of the whole text (a summary sentence) looks similar to
-        # every question about it, whether or not it answers that one.
-        index.vectors[rows] @ index.centroid / max(float(np.linalg.norm(index.centroid)), 1e-6),
-        focus[rows],
-        _z(focus[rows], focus_mean, focus_std),
-        _paragraph_max(focus, index)[rows],
-        # Exemplars say what answers to the fitted questions looked like: only as telling as the
-        # question is like those.
-        familiarity * exemplar[rows],
-        familiarity * _z(exemplar[rows], exemplar_mean, exemplar_std),
-        familiarity * _paragraph_max(exemplar, index)[rows],
-        familiarity * given.exemplar_lexical[rows],
-    ]).astype(np.float32)  # fmt: skip
-
-
-_AVERAGED_NAMES = ("dense", "lexical", "coverage", "adapted", "centrality", "focused")
-CANDIDATE_FEATURES = (
-    *(f"max_{name}" for name in FEATURES),
-    *(f"mean_{name}" for name in _AVERAGED_NAMES),
-    "log_chars", "window",
-)  # fmt: skip
-# Two weights per candidate feature: one as is, one times the question's familiarity.
-# Privacy-policy questions and questions about other kinds of text reward different things (a
-# policy's answer often spans two sentences; a letter's rarely does); this lets the weights differ
-# between them by degree, learned from data, with no switch per corpus.
-WINDOW_FEATURES = (*CANDIDATE_FEATURES, *(f"familiar_{name}" for name in CANDIDATE_FEATURES))
-_AVERAGED = [FEATURES.index(name) for name in _AVERAGED_NAMES]
-
-
-def candidate_features(
-    index: Index, pairs: Ints, x: Floats, position: Ints | None = None
-) -> Floats:
-    """Features of each candidate from those of its sentences (one row per pair); `position`
-    maps a passage number to its row of `x` when `x` holds only some passages."""
-    at = pairs if position is None else position[pairs]
-    first, last = x[at[:, 0]], x[at[:, 1]]
-    mean = (first[:, _AVERAGED] + last[:, _AVERAGED]) / 2
-    chars = index.passage_ends[pairs[:, 1]] - index.passage_starts[pairs[:, 0]]
-    return np.column_stack(
-        [np.maximum(first, last), mean, np.log1p(chars), pairs[:, 1] > pairs[:, 0]]
-    )
-
-
-def with_familiarity(x: Floats, familiarity: float) -> Floats:
-    """Candidate features laid out for WINDOW_FEATURES (as the fitting script needs them)."""
-    return np.hstack([x, x * familiarity])
-
-
-REFUSAL_FEATURES = (
-    "best_score", "best_dense", "best_lexical_raw", "best_coverage", "corpus_coverage",
-    "question_terms", "dense_margin", "known_share", "best_adapted", "adapted_margin",
-    "best_focused", "focused_margin", "unknown_names", "familiarity", "type_missing",
-)  # fmt: skip
-# What a passage's similarity to an unrelated question typically is; a small corpus's own median
-# is blended towards it, so one or two passages do not make every question look off-topic.
-TYPICAL_UNRELATED_DENSE = 0.1
-PRIOR_PASSAGES = 20
-
-
-def answerability(index: Index, given: Signals, x: Floats, scores: Floats) -> Floats:
-    """Question-level evidence that the documents answer it (REFUSAL_FEATURES, in order), from
-    the question's signals and its candidates' features and scores."""
-    best = int(np.argmax(scores))
-    column = CANDIDATE_FEATURES.index
-    n = len(index)
-    idf = given.idf
-    known = [t for t in idf if index.passages_with(t) > 0]
-    dense, moved = x[:, column("max_dense")], x[:, column("max_adapted")]
-    focus = x[:, column("max_focused")]
-
-    def margin(best: float, median: float) -> float:
-        prior = PRIOR_PASSAGES * TYPICAL_UNRELATED_DENSE
-        return best - (n * median + prior) / (n + PRIOR_PASSAGES)
-
-    return np.array([
-        scores[best],
-        dense.max(),
-        x[best, column("max_lexical_raw")],
-        x[best, column("max_coverage")],
-        sum(idf[t] for t in known) / sum(idf.values()) if idf else 0.0,
-        np.log1p(len(idf)),
-        margin(dense.max(), given.dense_median),
-        len(known) / len(idf) if idf else 0.0,
-        moved.max(),
-        margin(moved.max(), given.moved_stats[2]),
-        focus.max(),
-        margin(focus.max(), given.focus_stats[2]),
-        min(given.unknown_names, 2),
-        given.familiarity,
-        # Asked when / how many / who / why, and the best quote holds no date / figure / name /
-        # cause.
-        given.answer_type is not None and not x[best, column("max_type_match")],
-    ])  # fmt: skip
-
-
-def answered_probability(evidence: Floats, weights: Floats, bias: float) -> Floats:
-    """The refusal's logistic: how likely the documents answer, from answerability() rows."""
-    probability: Floats = 1 / (1 + np.exp(-(evidence @ weights + bias)))
-    return probability
 
 
 @dataclass(frozen=True)

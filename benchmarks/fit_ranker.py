@@ -34,18 +34,16 @@ from scipy.optimize import minimize
 from assistant.core import Assistant
 from assistant.embedding import default_embedder
 from assistant.evaluation import Question, read_eval_file
-from assistant.index import Index
-from assistant.question import ADAPTER_FILE, EXEMPLAR_TERMS, Adapter, question_vectors
-from assistant.ranking import (
-    REFUSAL_FEATURES,
+from assistant.features import (
     WINDOW_FEATURES,
-    answerability,
-    answered_probability,
     candidate_features,
     features,
     signals,
     with_familiarity,
 )
+from assistant.index import Index
+from assistant.question import ADAPTER_FILE, EXEMPLAR_TERMS, Adapter, question_vectors
+from assistant.refusal import REFUSAL_FEATURES, answerability, answered_probability
 from assistant.text import fold, lexical_tokens
 
 HERE = Path(__file__).resolve().parent

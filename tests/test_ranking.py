@@ -7,8 +7,9 @@ from dataclasses import replace
 import numpy as np
 
 from assistant.core import Assistant
+from assistant.features import _paragraphs_of
 from assistant.question import Adapter, focused, question_vectors, unknown_names
-from assistant.ranking import _paragraphs_of, shipped_ranker
+from assistant.ranking import shipped_ranker
 
 
 def test_adapter_knows_policy_questions_better_than_others(assistant: Assistant) -> None:
