@@ -25,17 +25,19 @@ import json
 import random
 import tempfile
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.optimize import minimize
 
 from assistant.core import Assistant
-from assistant.embedding import default_embedder
-from assistant.evaluation import Question, read_eval_file
+from assistant.embedding import Embedder, default_embedder
+from assistant.evaluation import EvalSet, Question, read_eval_file
 from assistant.features import (
     WINDOW_FEATURES,
+    Signals,
     candidate_features,
     features,
     signals,
@@ -161,11 +163,9 @@ def _answered(refusal: Array, x: Array) -> Array:
     return answered_probability(x, refusal[:-1], float(refusal[-1]))
 
 
-def _refusal_rows(prepared: list[Any], weights: Array) -> Array:
+def _refusal_rows(prepared: list[Prepared], weights: Array) -> Array:
     """Each prepared question's answerability features, its candidates scored with `weights`."""
-    return np.array(
-        [answerability(index, given, x, x @ weights) for index, given, x, *_ in prepared]
-    )
+    return np.array([answerability(p.index, p.given, p.x, p.x @ weights) for p in prepared])
 
 
 def _unit_mean(vectors: list[Array]) -> Array:
@@ -198,28 +198,59 @@ def _sentence_labels(index: Index, pair_labels: Array) -> Array:
     return labels
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared")
-    args = parser.parse_args()
-    embedder = default_embedder()
-    tmp = Path(tempfile.mkdtemp(prefix="fit-ranker-"))
-    article = read_eval_file(args.shared / "eval/kaspersky-dev.jsonl", None, tmp)[0]
+@dataclass(frozen=True)
+class Asked:
+    """A training question asked of one index; `labels` marks the candidate pairs that contain
+    a gold phrase (None: it must be refused there)."""
+
+    index: Index
+    question: Question
+    vectors: Array
+    labels: Array | None
+    weight: float
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A training question's signals and candidate features, computed with its fold's adapter."""
+
+    index: Index
+    given: Signals
+    x: Array
+    labels: Array | None
+    weight: float
+
+
+class TrainingSets(NamedTuple):
+    article: EvalSet  # dev and our own training questions about the bundled article
+    every_policy: list[EvalSet]  # PolicyQA dev, every policy
+    policies: list[EvalSet]  # the ones fitted on (the test suite's sample left out)
+    offtopic: list[Question]
+
+
+def read_training_sets(shared: Path, tmp: Path) -> TrainingSets:
+    article = read_eval_file(shared / "eval/kaspersky-dev.jsonl", None, tmp)[0]
     article.questions += read_eval_file(ARTICLE_TRAINING, None, tmp)[0].questions
-    every_policy = read_eval_file(args.shared / "eval/policyqa/dev.json", None, tmp)
+    every_policy = read_eval_file(shared / "eval/policyqa/dev.json", None, tmp)
     # The policies of the test suite's sample stay out of every fit, so that test measures
     # policies the adapter never saw.
     sample = json.loads(SAMPLE_POLICIES.read_text(encoding="utf-8"))
     kept_out = {a["title"] for a in sample["data"]}
-    policies = [s for s in every_policy if s.name not in kept_out]
     offtopic = [
         Question(line.strip(), None)
         for line in (HERE / "offtopic-questions.txt").read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.startswith("#")
     ]
+    policies = [s for s in every_policy if s.name not in kept_out]
+    return TrainingSets(article, every_policy, policies, offtopic)
+
+
+def training_groups(sets: TrainingSets) -> list[tuple[Path | None, list[Question], float]]:
+    """(knowledge dir, questions, weight): each corpus's own questions, and as questions it must
+    refuse, off-topic ones and the other corpus's (asked there, they are unanswerable)."""
     rng = random.Random(0)
-    policy_questions = [q for s in policies for q in s.questions]
-    # (knowledge dir, questions, weight): cross-corpus questions are unanswerable there.
+    article = sets.article
+    policy_questions = [q for s in sets.policies for q in s.questions]
     groups = [(article.knowledge_dir, article.questions, ARTICLE_WEIGHT)]
     groups.append(
         (
@@ -228,15 +259,21 @@ def main() -> None:
             1.0,
         )
     )
-    groups.append((article.knowledge_dir, offtopic, 3.0))
+    groups.append((article.knowledge_dir, sets.offtopic, 3.0))
     article_answerable = [q for q in article.questions if q.gold]
-    for s in policies:
+    for s in sets.policies:
         groups.append((s.knowledge_dir, s.questions, 1.0))
         crossed = [Question(q.text, None) for q in rng.sample(article_answerable, 15)]
-        groups.append((s.knowledge_dir, crossed + rng.sample(offtopic, 10), 1.0))
+        groups.append((s.knowledge_dir, crossed + rng.sample(sets.offtopic, 10), 1.0))
+    return groups
 
+
+def ask_all(
+    groups: list[tuple[Path | None, list[Question], float]], embedder: Embedder
+) -> tuple[dict[Path | None, Assistant], list[Asked]]:
+    """Index every knowledge folder once and embed every question; label its candidates."""
     loaded: dict[Path | None, Assistant] = {}
-    asked = []  # (index, question, vector, labels over candidate pairs or None, weight)
+    asked = []
     for folder, questions, weight in groups:
         assistant = loaded.setdefault(folder, Assistant.load(folder, embedder=embedder))
         index = assistant.index
@@ -255,17 +292,19 @@ def main() -> None:
                 if q.gold is None
                 else np.array([any(fold(g) in t for g in q.gold) for t in texts])
             )
-            asked.append((index, q, v, labels, weight))
+            asked.append(Asked(index, q, v, labels, weight))
+    return loaded, asked
 
-    # Adapters: one per fold of policies (for the ranker's training features), one on all.
-    fold_of_title = {s.name: n % ADAPTER_FOLDS for n, s in enumerate(every_policy)}
-    fold_of = {id(loaded[s.knowledge_dir].index): fold_of_title[s.name] for s in policies}
+
+def fit_adapters(asked: list[Asked], fold_of: dict[int, int]) -> dict[int | None, Adapter]:
+    """One adapter per fold of policies, fitted without it (for the ranker's training features),
+    and one on all of them (key None, the shipped one). `fold_of`: id(index) -> fold."""
     batches: dict[int, tuple[Array, list[Array], list[Array]]] = {}
-    for index, _, v, labels, _ in asked:
-        if id(index) in fold_of and labels is not None and labels.any():
-            entry = batches.setdefault(id(index), (index.vectors, [], []))
-            entry[1].append(v[0])
-            entry[2].append(_sentence_labels(index, labels))
+    for a in asked:
+        if id(a.index) in fold_of and a.labels is not None and a.labels.any():
+            entry = batches.setdefault(id(a.index), (a.index.vectors, [], []))
+            entry[1].append(a.vectors[0])
+            entry[2].append(_sentence_labels(a.index, a.labels))
 
     def batch_list(skip: int | None) -> list[tuple[Array, Array, Array]]:
         return [
@@ -278,10 +317,11 @@ def main() -> None:
     for k in [*range(ADAPTER_FOLDS), None]:
         # question: its vector, its answers' vectors, their lexical tokens (a set per answer)
         seen: dict[str, tuple[Array, list[Array], list[set[str]]]] = {}
-        for index, q, v, labels, _ in asked:
-            if id(index) in fold_of and fold_of[id(index)] != k and labels is not None:
-                answers = np.flatnonzero(_sentence_labels(index, labels))
-                known = seen.setdefault(q.text, (v[0], [], []))
+        for a in asked:
+            index = a.index
+            if id(index) in fold_of and fold_of[id(index)] != k and a.labels is not None:
+                answers = np.flatnonzero(_sentence_labels(index, a.labels))
+                known = seen.setdefault(a.question.text, (a.vectors[0], [], []))
                 known[1].extend(index.vectors[answers])
                 known[2].extend(set(lexical_tokens(index.text(int(i)))) for i in answers)
         terms, shares = zip(*(_top_terms(words) for *_, words in seen.values()), strict=True)
@@ -293,65 +333,72 @@ def main() -> None:
             np.array(shares, dtype=np.float32),
         )
         print(f"adapter {'on all policies' if k is None else f'without fold {k}'} fitted")
+    return adapters
 
-    prepared = []  # (index, question's signals, candidate features, labels or None, weight)
-    for index, q, v, labels, weight in asked:
-        given = signals(index, q.text, v, adapters[fold_of.get(id(index))], every_passage=True)
+
+def prepare(
+    asked: list[Asked], adapters: dict[int | None, Adapter], fold_of: dict[int, int]
+) -> list[Prepared]:
+    """Every question's candidate features over all of its index's passages, a policy's with
+    the adapter that did not see it."""
+    prepared = []
+    for a in asked:
+        adapter = adapters[fold_of.get(id(a.index))]
+        given = signals(a.index, a.question.text, a.vectors, adapter, every_passage=True)
         x = with_familiarity(
-            candidate_features(index, index.candidate_pairs, features(index, q.text, given)),
+            candidate_features(
+                a.index, a.index.candidate_pairs, features(a.index, a.question.text, given)
+            ),
             given.familiarity,
         )
-        prepared.append((index, given, x, labels, weight))
+        prepared.append(Prepared(a.index, given, x, a.labels, a.weight))
     print(f"prepared {len(prepared)} questions")
+    return prepared
 
-    answerable_items = [
-        (n, (x, y.astype(float), w))
-        for n, (_, _, x, y, w) in enumerate(prepared)
-        if y is not None and y.any()
+
+def _ranking_items(prepared: list[Prepared]) -> list[tuple[int, tuple[Array, Array, float]]]:
+    """(row in `prepared`, (features, labels, weight)) of the questions that have an answer."""
+    return [
+        (n, (p.x, p.labels.astype(float), p.weight))
+        for n, p in enumerate(prepared)
+        if p.labels is not None and p.labels.any()
     ]
-    weights = _fit_weights([item for _, item in answerable_items])
-    policy_items = [
-        (x, y) for index, _, x, y, _ in prepared if id(index) in fold_of and y is not None
-    ]
-    print(
-        "PolicyQA ranking with out-of-fold adapters (no refusal, no diversity): "
-        "hit@1 {:.3f}, hit@3 {:.3f}".format(*_hits(weights, policy_items))
-    )
-    rx = _refusal_rows(prepared, weights)
-    ry = np.array([0.0 if labels is None else 1.0 for *_, labels, _ in prepared])
-    rw = np.array([w for *_, w in prepared])
-    refusal = _fit_refusal(rx, ry, rw)
-    p = _answered(refusal, rx)
-    print(
-        f"refusal fit: answerable answered {np.mean(p[ry == 1] >= 0.5):.3f}, "
-        f"unanswerable refused {np.mean(p[ry == 0] < 0.5):.3f}"
-    )
-    # The article's questions are too few to set aside a test set for fitting decisions, so they
-    # are cross-validated: five folds of its own questions, answerable or not. Each fold is
-    # ranked with weights fitted without it (PolicyQA always in), and refused by a refusal fitted
-    # without it on features computed with those weights, so nothing it asks leaks in.
-    own = {id(q) for q in article.questions}
-    article_rows = np.array([id(q) in own for _, q, *_ in asked])
+
+
+def article_cross_validation(
+    prepared: list[Prepared], article_rows: Array
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Ranking (hit@1, hit@3, no refusal) and refusal (answered, refused) of the article's own
+    questions, each fold ranked and refused by weights fitted without it.
+
+    The article's questions are too few to set aside a test set for fitting decisions, so they
+    are cross-validated: five folds of its own questions, answerable or not. Each fold is ranked
+    with weights fitted without it (PolicyQA always in), and refused by a refusal fitted without
+    it on features computed with those weights, so nothing it asks leaks in."""
+    items = _ranking_items(prepared)
+    ry = np.array([0.0 if p.labels is None else 1.0 for p in prepared])
+    rw = np.array([p.weight for p in prepared])
     question_fold = np.full(len(prepared), -1)
     question_fold[article_rows] = np.arange(article_rows.sum()) % ARTICLE_FOLDS
     ranked, held_p = np.zeros(2), np.zeros(len(prepared))
     for k in range(ARTICLE_FOLDS):
         kept = question_fold != k
-        fold_weights = _fit_weights([item for n, item in answerable_items if kept[n]])
-        ranked += _hits(
-            fold_weights, [(x, y) for n, (x, y, _) in answerable_items if not kept[n]], False
-        )
+        fold_weights = _fit_weights([item for n, item in items if kept[n]])
+        ranked += _hits(fold_weights, [(x, y) for n, (x, y, _) in items if not kept[n]], False)
         fold_rx = _refusal_rows(prepared, fold_weights)
         held_p[~kept] = _answered(_fit_refusal(fold_rx[kept], ry[kept], rw[kept]), fold_rx[~kept])
-    on_article = sum(1 for n, _ in answerable_items if article_rows[n])
+    on_article = sum(1 for n, _ in items if article_rows[n])
     art_p, art_y = held_p[article_rows], ry[article_rows]
-    print(
-        f"Article, {article_rows.sum()} questions cross-validated in {ARTICLE_FOLDS} folds: "
-        f"ranking ({on_article} answerable; no refusal, no diversity) hit@1 "
-        f"{ranked[0] / on_article:.3f}, hit@3 {ranked[1] / on_article:.3f}; "
-        f"answerable answered {np.mean(art_p[art_y == 1] >= 0.5):.3f}, "
-        f"unanswerable refused {np.mean(art_p[art_y == 0] < 0.5):.3f}"
+    return (
+        (ranked[0] / on_article, ranked[1] / on_article),
+        (float(np.mean(art_p[art_y == 1] >= 0.5)), float(np.mean(art_p[art_y == 0] < 0.5))),
     )
+
+
+def write_fitted(
+    weights: Array, refusal: Array, adapters: dict[int | None, Adapter], titles: dict[str, int]
+) -> None:
+    """assistant/ranker.json, the shipped adapter, and the fold adapters crossval reads."""
     out = {
         "note": "Written by benchmarks/fit_ranker.py; do not edit by hand.",
         "features": list(WINDOW_FEATURES),
@@ -362,17 +409,55 @@ def main() -> None:
     }
     target = HERE.parent / "assistant" / "ranker.json"
     target.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
-    shipped = adapters[None]
-    np.savez_compressed(ADAPTER_FILE, **shipped.arrays(dtype=np.float16))
+    np.savez_compressed(ADAPTER_FILE, **adapters[None].arrays(dtype=np.float16))
     FOLDS_FILE.parent.mkdir(parents=True, exist_ok=True)
     folds: dict[str, Any] = {
-        "titles": np.array(list(fold_of_title)),
-        "folds": np.array(list(fold_of_title.values())),
+        "titles": np.array(list(titles)),
+        "folds": np.array(list(titles.values())),
     }
     for k in range(ADAPTER_FOLDS):
         folds.update(adapters[k].arrays(suffix=str(k)))
     np.savez(FOLDS_FILE, **folds)
     print(f"wrote {target}, {ADAPTER_FILE} and {FOLDS_FILE} (for benchmarks.crossval)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared")
+    args = parser.parse_args()
+    sets = read_training_sets(args.shared, Path(tempfile.mkdtemp(prefix="fit-ranker-")))
+    loaded, asked = ask_all(training_groups(sets), default_embedder())
+    fold_of_title = {s.name: n % ADAPTER_FOLDS for n, s in enumerate(sets.every_policy)}
+    fold_of = {id(loaded[s.knowledge_dir].index): fold_of_title[s.name] for s in sets.policies}
+    adapters = fit_adapters(asked, fold_of)
+    prepared = prepare(asked, adapters, fold_of)
+
+    weights = _fit_weights([item for _, item in _ranking_items(prepared)])
+    policy_items = [
+        (p.x, p.labels) for p in prepared if id(p.index) in fold_of and p.labels is not None
+    ]
+    print(
+        "PolicyQA ranking with out-of-fold adapters (no refusal, no diversity): "
+        "hit@1 {:.3f}, hit@3 {:.3f}".format(*_hits(weights, policy_items))
+    )
+    rx = _refusal_rows(prepared, weights)
+    ry = np.array([0.0 if p.labels is None else 1.0 for p in prepared])
+    refusal = _fit_refusal(rx, ry, np.array([p.weight for p in prepared]))
+    p = _answered(refusal, rx)
+    print(
+        f"refusal fit: answerable answered {np.mean(p[ry == 1] >= 0.5):.3f}, "
+        f"unanswerable refused {np.mean(p[ry == 0] < 0.5):.3f}"
+    )
+    own = {id(q) for q in sets.article.questions}
+    article_rows = np.array([id(a.question) in own for a in asked])
+    (hit1, hit3), (answered, refused) = article_cross_validation(prepared, article_rows)
+    print(
+        f"Article, {article_rows.sum()} questions cross-validated in {ARTICLE_FOLDS} folds: "
+        f"ranking ({sum(1 for n, _ in _ranking_items(prepared) if article_rows[n])} answerable; "
+        f"no refusal, no diversity) hit@1 {hit1:.3f}, hit@3 {hit3:.3f}; "
+        f"answerable answered {answered:.3f}, unanswerable refused {refused:.3f}"
+    )
+    write_fitted(weights, refusal, adapters, fold_of_title)
     for name, value in zip(WINDOW_FEATURES, weights, strict=True):
         print(f"  {name:32s} {value:+.3f}")
     for name, value in zip(REFUSAL_FEATURES, refusal, strict=False):
