@@ -120,6 +120,14 @@ def _blocks(doc: Document) -> Iterator[_Block]:
             block.append(chunk)
 
 
+def _heading_text(text: str, block: _Block) -> str:
+    """A heading's words, without its Markdown marks or numbering, spaces kept ("2. Sick leave"
+    is "Sick leave")."""
+    lead = _LEAD.match(text, block.start, block.end)
+    body = text[lead.end() if lead else block.start : block.end]
+    return " ".join(body.strip().rstrip("#").split())
+
+
 def _classify(text: str, start: int, end: int) -> _Block:
     body = text[start:end]
     if _ITEM.match(body):
@@ -289,7 +297,7 @@ def split_passages(doc: Document) -> list[Passage]:
         if index in skipped:
             continue
         if block.kind == "heading":
-            section = _LEAD.sub("", text[block.start : block.end]).strip(" #") or section
+            section = _heading_text(text, block) or section
             continue
         paragraph += 1
         quotes = _quote_spans(text, block.start, block.end)

@@ -123,6 +123,21 @@ def test_markdown_structure_headings_lists_and_code(tmp_path: Path) -> None:
     assert found["Approval takes two days."].paragraph == 3
 
 
+def test_a_heading_of_several_words_keeps_its_spaces(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "# Leave  policy\n\nStaff get 25 days.\n\n### 2. Sick leave ###\n\nCall in by ten.\n\n"
+        "Remote work\n\nUp to three days a week from home.\n",
+    )
+    doc = read_document(path)
+    found = {doc.text[p.start : p.end]: p.section for p in split_passages(doc)}
+    assert found == {
+        "Staff get 25 days.": "Leave policy",
+        "Call in by ten.": "Sick leave",
+        "Up to three days a week from home.": "Remote work",
+    }
+
+
 def test_abbreviations_and_initials_do_not_end_sentences(tmp_path: Path) -> None:
     path = _write(
         tmp_path,
