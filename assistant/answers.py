@@ -51,7 +51,12 @@ def normalize_question(raw: str) -> str:
     return text
 
 
-_CLAUSE_BREAK = re.compile(r"[,;:()–—]\s*|\s+(?:and|but|while|which|because|so that)\s+")
+# Clauses and, in a quote of two sentences, sentences. A comma or colon between digits is part of a
+# number ("10:00", "$1,500"), not a break.
+_CLAUSE_BREAK = re.compile(
+    r"(?<!\d)[,:]\s*|[,:](?!\d)\s*|[;()–—]\s*|[.!?][\"”’')]*\s+"
+    r"|\s+(?:and|but|while|which|because|so that)\s+"
+)
 _EMBEDDED_QUOTE = re.compile(r"[“\"]([^”\"]{12,})[”\"]")
 _CAUSE = frozenset(
     lexical_tokens("because since due reason reasons order conflict conflicts therefore")

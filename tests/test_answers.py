@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -145,6 +146,28 @@ def test_highlight_marks_a_clause_without_changing_the_quote() -> None:
     clause = quote[span[0] : span[1]]
     assert "official letter" in clause and len(clause) < len(quote)
     assert answering_clause("When?", "Too short to highlight.") is None
+
+
+@pytest.mark.parametrize(
+    ("question", "quote"),
+    [
+        (
+            "When do I need a doctor's note?",
+            "If you are ill, tell your manager before 10:00 on the first day of absence. "
+            "A doctor's note is required for absences longer than 7 consecutive days.",
+        ),
+        (
+            "How much is the relocation allowance?",
+            "New staff who move for the job, whatever their grade, receive a relocation allowance "
+            "of $1,500 paid with their first salary, and a further 2.5 days of paid leave.",
+        ),
+    ],
+)
+def test_highlight_never_cuts_a_number(question: str, quote: str) -> None:
+    span = answering_clause(question, quote)
+    assert span is not None
+    for edge in span:  # "10:|00", "$1|,500" and "$1,|500" would cut a number
+        assert not (re.search(r"\d[,:.]?$", quote[:edge]) and re.match(r"[,:.]?\d", quote[edge:]))
 
 
 def test_a_folder_of_one_sentence_still_answers_and_refuses(
