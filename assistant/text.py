@@ -44,10 +44,16 @@ def strip_invisible(text: str) -> str:
     return _INVISIBLE.sub("", text)
 
 
+# A pronoun's contraction: its ending is a function word ("I'll" is "I will", not "ill").
+_CONTRACTION = re.compile(r"\b(i|you|we|they|he|she|it|there|that|who|what)'(m|re|ve|d|ll)\b")
+_EXPANDED = {"m": "am", "re": "are", "ve": "have", "d": "would", "ll": "will"}
+
+
 def words(text: str) -> list[str]:
-    """The words of `text`, folded, in order; "n't" becomes "not" and possessive "'s" goes."""
+    """The words of `text`, folded, in order; "n't" becomes "not", a pronoun's "'ll" "will",
+    and possessive "'s" goes."""
     folded = (
-        fold(text)
+        _CONTRACTION.sub(lambda m: f"{m[1]} {_EXPANDED[m[2]]}", fold(text))
         .replace("won't", "will not")
         .replace("can't", "can not")
         .replace("n't", " not")
