@@ -40,6 +40,7 @@ types: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/policy-qa eval ../shared/eval/kaspersky-dev.jsonl
 	$(BIN)/policy-qa eval tests/data/held-out.jsonl
+	$(BIN)/policy-qa --knowledge tests/data/library eval tests/data/library-held-out.jsonl
 	$(BIN)/policy-qa eval ../shared/eval/policyqa/dev.json
 
 ## Refit the adapter, ranker and refusal on ../shared/eval (rewrites assistant/ranker.json and

@@ -11,11 +11,12 @@ on features computed with out-of-fold adapters (five folds by policy), so it lea
 adapted similarity can be trusted on policies the adapter never saw; its out-of-fold hit rates are
 printed. Ranking: a linear score over candidate features, fitted listwise (softmax over a question's
 candidates, maximising the probability of those that contain a gold phrase) on the article's dev
-questions, our own training questions about it (article-train.jsonl) and the PolicyQA dev
-split together. Refusal: logistic regression on question-level features of the best candidate,
-with answerable questions as positives and, as negatives, the article's unanswerable questions,
-general off-topic questions (offtopic-questions.txt), and each corpus's questions asked of the
-other corpus. No question of tests/data/held-out.jsonl is used.
+questions, our own training questions about it (article-train.jsonl), our employee handbook's
+(handbook/, handbook-train.jsonl) and the PolicyQA dev split together. Refusal: logistic
+regression on question-level features of the best candidate, with answerable questions as
+positives and, as negatives, the unanswerable questions of the article and the handbook, general
+off-topic questions (offtopic-questions.txt), and each corpus's questions asked of another. No
+question of tests/data/held-out.jsonl or tests/data/library-held-out.jsonl is used.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ SAMPLE_POLICIES = HERE.parent / "tests" / "data" / "policyqa-dev-sample.json"
 # More questions about the bundled article than its 21 dev ones, written for fitting only (the
 # held-out set in tests/data/ is never fitted on).
 ARTICLE_TRAINING = HERE / "article-train.jsonl"
+# A third kind of text, short and plainly worded, with its own training questions: an employee
+# handbook we wrote (tests/data/library is its held-out counterpart, never fitted on).
+HANDBOOK = HERE / "handbook"
+HANDBOOK_TRAINING = HERE / "handbook-train.jsonl"
 
 
 Array = np.ndarray
@@ -223,6 +228,7 @@ class Prepared:
 
 class TrainingSets(NamedTuple):
     article: EvalSet  # dev and our own training questions about the bundled article
+    handbook: EvalSet  # our handbook and its training questions
     every_policy: list[EvalSet]  # PolicyQA dev, every policy
     policies: list[EvalSet]  # the ones fitted on (the test suite's sample left out)
     offtopic: list[Question]
@@ -242,7 +248,8 @@ def read_training_sets(shared: Path, tmp: Path) -> TrainingSets:
         if line.strip() and not line.startswith("#")
     ]
     policies = [s for s in every_policy if s.name not in kept_out]
-    return TrainingSets(article, every_policy, policies, offtopic)
+    handbook = read_eval_file(HANDBOOK_TRAINING, HANDBOOK, tmp)[0]
+    return TrainingSets(article, handbook, every_policy, policies, offtopic)
 
 
 def training_groups(sets: TrainingSets) -> list[tuple[Path | None, list[Question], float]]:
@@ -265,6 +272,14 @@ def training_groups(sets: TrainingSets) -> list[tuple[Path | None, list[Question
         groups.append((s.knowledge_dir, s.questions, 1.0))
         crossed = [Question(q.text, None) for q in rng.sample(article_answerable, 15)]
         groups.append((s.knowledge_dir, crossed + rng.sample(sets.offtopic, 10), 1.0))
+    handbook = sets.handbook
+    groups.append((handbook.knowledge_dir, handbook.questions, ARTICLE_WEIGHT))
+    elsewhere = [q for q in article.questions + random.Random(1).sample(policy_questions, 100)]
+    groups.append((handbook.knowledge_dir, [Question(q.text, None) for q in elsewhere], 1.0))
+    groups.append((handbook.knowledge_dir, sets.offtopic, 3.0))
+    groups.append(
+        (article.knowledge_dir, [Question(q.text, None) for q in handbook.questions], 1.0)
+    )
     return groups
 
 
@@ -365,21 +380,21 @@ def _ranking_items(prepared: list[Prepared]) -> list[tuple[int, tuple[Array, Arr
     ]
 
 
-def article_cross_validation(
-    prepared: list[Prepared], article_rows: Array
+def cross_validation(
+    prepared: list[Prepared], rows: Array
 ) -> tuple[tuple[float, float], tuple[float, float]]:
-    """Ranking (hit@1, hit@3, no refusal) and refusal (answered, refused) of the article's own
-    questions, each fold ranked and refused by weights fitted without it.
+    """Ranking (hit@1, hit@3, no refusal) and refusal (answered, refused) of one of our own
+    corpora's questions (`rows`), each fold ranked and refused by weights fitted without it.
 
-    The article's questions are too few to set aside a test set for fitting decisions, so they
-    are cross-validated: five folds of its own questions, answerable or not. Each fold is ranked
+    Its questions are too few to set aside a test set for fitting decisions, so they are
+    cross-validated: five folds of its own questions, answerable or not. Each fold is ranked
     with weights fitted without it (PolicyQA always in), and refused by a refusal fitted without
     it on features computed with those weights, so nothing it asks leaks in."""
     items = _ranking_items(prepared)
     ry = np.array([0.0 if p.labels is None else 1.0 for p in prepared])
     rw = np.array([p.weight for p in prepared])
     question_fold = np.full(len(prepared), -1)
-    question_fold[article_rows] = np.arange(article_rows.sum()) % ARTICLE_FOLDS
+    question_fold[rows] = np.arange(rows.sum()) % ARTICLE_FOLDS
     ranked, held_p = np.zeros(2), np.zeros(len(prepared))
     for k in range(ARTICLE_FOLDS):
         kept = question_fold != k
@@ -387,8 +402,8 @@ def article_cross_validation(
         ranked += _hits(fold_weights, [(x, y) for n, (x, y, _) in items if not kept[n]], False)
         fold_rx = _refusal_rows(prepared, fold_weights)
         held_p[~kept] = _answered(_fit_refusal(fold_rx[kept], ry[kept], rw[kept]), fold_rx[~kept])
-    on_article = sum(1 for n, _ in items if article_rows[n])
-    art_p, art_y = held_p[article_rows], ry[article_rows]
+    on_article = sum(1 for n, _ in items if rows[n])
+    art_p, art_y = held_p[rows], ry[rows]
     return (
         (ranked[0] / on_article, ranked[1] / on_article),
         (float(np.mean(art_p[art_y == 1] >= 0.5)), float(np.mean(art_p[art_y == 0] < 0.5))),
@@ -448,15 +463,16 @@ def main() -> None:
         f"refusal fit: answerable answered {np.mean(p[ry == 1] >= 0.5):.3f}, "
         f"unanswerable refused {np.mean(p[ry == 0] < 0.5):.3f}"
     )
-    own = {id(q) for q in sets.article.questions}
-    article_rows = np.array([id(a.question) in own for a in asked])
-    (hit1, hit3), (answered, refused) = article_cross_validation(prepared, article_rows)
-    print(
-        f"Article, {article_rows.sum()} questions cross-validated in {ARTICLE_FOLDS} folds: "
-        f"ranking ({sum(1 for n, _ in _ranking_items(prepared) if article_rows[n])} answerable; "
-        f"no refusal, no diversity) hit@1 {hit1:.3f}, hit@3 {hit3:.3f}; "
-        f"answerable answered {answered:.3f}, unanswerable refused {refused:.3f}"
-    )
+    for name, corpus in (("Article", sets.article), ("Handbook", sets.handbook)):
+        own = {id(q) for q in corpus.questions}
+        rows = np.array([id(a.question) in own for a in asked])
+        (hit1, hit3), (answered, refused) = cross_validation(prepared, rows)
+        print(
+            f"{name}, {rows.sum()} questions cross-validated in {ARTICLE_FOLDS} folds: "
+            f"ranking ({sum(1 for n, _ in _ranking_items(prepared) if rows[n])} answerable; "
+            f"no refusal, no diversity) hit@1 {hit1:.3f}, hit@3 {hit3:.3f}; "
+            f"answerable answered {answered:.3f}, unanswerable refused {refused:.3f}"
+        )
     write_fitted(weights, refusal, adapters, fold_of_title)
     for name, value in zip(WINDOW_FEATURES, weights, strict=True):
         print(f"  {name:32s} {value:+.3f}")

@@ -1,7 +1,8 @@
 """Answer quality guards: fail when ranking or refusal gets worse than what we measured.
 
-tests/data/held-out.jsonl was written for this project and is never used to fit anything
-(benchmarks/fit_ranker.py fits on ../shared/eval only, leaving out the policies of
+tests/data/held-out.jsonl (about the bundled article) and tests/data/library-held-out.jsonl
+(about tests/data/library/) were written for this project and are never used to fit anything
+(benchmarks/fit_ranker.py leaves them out, and the policies of
 tests/data/policyqa-dev-sample.json). Thresholds sit a little under the figures
 measured when they were set (see the comments), so noise passes and a real drop fails.
 """
@@ -22,8 +23,11 @@ def embedder() -> Embedder:
     return default_embedder()
 
 
-def _run(name: str, embedder: Embedder, cache_dir: Path) -> dict[str, Tally]:
-    return evaluate(DATA / name, embedder=embedder, cache_dir=cache_dir)
+def _run(
+    name: str, embedder: Embedder, cache_dir: Path, knowledge: str | None = None
+) -> dict[str, Tally]:
+    folder = DATA / knowledge if knowledge else None
+    return evaluate(DATA / name, folder, embedder=embedder, cache_dir=cache_dir)
 
 
 def _figures(tally: Tally) -> dict[str, float]:
@@ -33,10 +37,10 @@ def _figures(tally: Tally) -> dict[str, float]:
 @pytest.mark.parametrize(
     ("name", "minimums"),
     [
-        # never fitted on (35 + 18 questions); measured: hit@1 0.771, hit@3 0.914, answered 0.971,
+        # never fitted on (35 + 18 questions); measured: hit@1 0.771, hit@3 0.886, answered 0.971,
         # refused 0.556; each threshold is one question under
-        ("held-out.jsonl", {"hit@1": 0.74, "hit@3": 0.88, "answered": 0.94, "refused": 0.49}),
-        # fitted on (benchmarks/fit_ranker.py); measured: hit@1 0.667, hit@3 0.667, answered 0.933,
+        ("held-out.jsonl", {"hit@1": 0.74, "hit@3": 0.85, "answered": 0.94, "refused": 0.49}),
+        # fitted on (benchmarks/fit_ranker.py); measured: hit@1 0.600, hit@3 0.667, answered 0.933,
         # refused 0.833
         ("kaspersky-dev.jsonl", {"hit@1": 0.53, "hit@3": 0.6, "answered": 0.85, "refused": 0.65}),
     ],
@@ -57,7 +61,18 @@ def test_privacy_policies_lead_over_plain_dense_retrieval(
     ours, dense = _figures(tallies["policy-qa"]), _figures(tallies["plain dense"])
     assert ours["violations"] == 0
     # These three policies are kept out of every fit (benchmarks/fit_ranker.py), so this is a
-    # lead on policies the adapter never saw. Measured: 0.345 vs 0.152 (2.27x), 0.540 vs 0.289
-    # (1.87x); on all of PolicyQA dev, cross-validated: 1.59x and 1.52x.
+    # lead on policies the adapter never saw. Measured: 0.352 vs 0.152 (2.32x), 0.540 vs 0.289
+    # (1.87x); on all of PolicyQA dev, cross-validated: 1.58x and 1.53x.
     assert ours["hit@1"] >= 1.9 * dense["hit@1"]
     assert ours["hit@3"] >= 1.5 * dense["hit@3"]
+
+
+def test_a_kind_of_document_no_fit_has_seen(embedder: Embedder, cache_dir: Path) -> None:
+    # Library lending rules: short, plainly worded, unlike the article and the privacy policies
+    # (24 + 10 questions). Measured: hit@1 0.583, hit@3 0.625, answered 0.625, refused 0.700 (plain
+    # dense ranks better: 0.708 / 0.958); each threshold one question under.
+    figures = _figures(_run("library-held-out.jsonl", embedder, cache_dir, "library")["policy-qa"])
+    assert figures["violations"] == 0
+    minimums = {"hit@1": 0.54, "hit@3": 0.58, "answered": 0.58, "refused": 0.6}
+    for figure, minimum in minimums.items():
+        assert figures[figure] >= minimum, f"library: {figure} {figures[figure]} < {minimum}"
