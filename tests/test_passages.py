@@ -164,3 +164,19 @@ def test_passages_survive_a_snapshot_round_trip() -> None:
     restored = pickle.loads(pickle.dumps(passages))
     assert restored == passages
     assert any(p.speaker for p in restored) and any(p.quoted for p in restored)
+
+
+def test_table_rows_are_passages_and_never_headings(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "## Limits\n\n| Item | Limit |\n|------|-------|\n| Hotel | £120 per night |\n"
+        "| Dinner | £30 |\n\nSee the portal for forms.\n",
+    )
+    doc = read_document(path)
+    found = {doc.text[p.start : p.end]: p.section for p in split_passages(doc)}
+    assert found == {
+        "| Item | Limit |": "Limits",
+        "| Hotel | £120 per night |": "Limits",
+        "| Dinner | £30 |": "Limits",
+        "See the portal for forms.": "Limits",
+    }
