@@ -14,8 +14,10 @@ from assistant.documents import Document, load_documents
 from assistant.embedding import Embedder, default_embedder
 from assistant.errors import KnowledgeError, QuestionError
 from assistant.index import Cache, Index, default_cache_dir
+from assistant.passages import Passage
 from assistant.question import question_vectors
 from assistant.ranking import Ranked, Ranker, rank
+from assistant.text import words
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +116,7 @@ class Assistant:
         if not ranked or ranked[0].confidence < ANSWER_THRESHOLD:
             return []
         chosen: list[Ranked] = []
+        said: list[str] = []
         vectors = self.index.vectors
         for candidate in ranked:
             if chosen and candidate.confidence < RELATIVE_FLOOR * chosen[0].confidence:
@@ -122,14 +125,28 @@ class Assistant:
                 continue  # overlaps a quote already chosen
             if any(float(vectors[candidate.first] @ vectors[c.first]) > 0.92 for c in chosen):
                 continue  # says the same thing as a quote already chosen
+            # The same words in another copy of a document (a draft and a final, a .txt and a
+            # .md), perhaps a list marker apart.
+            these = " ".join(words(self._quote_text(candidate)))
+            if any(these in other or other in these for other in said):
+                continue
             chosen.append(candidate)
+            said.append(these)
             if len(chosen) == MAX_QUOTES:
                 break
         return chosen
 
-    def _cite(self, ranked: Ranked) -> Citation:
-        first, last = self.index.passages[ranked.first], self.index.passages[ranked.last]
+    def _span(self, ranked: Ranked) -> tuple[Document, Passage, Passage]:
+        """The candidate's document and its first and last sentences."""
         doc = self.index.documents[int(self.index.doc_of[ranked.first])]
+        return doc, self.index.passages[ranked.first], self.index.passages[ranked.last]
+
+    def _quote_text(self, ranked: Ranked) -> str:
+        doc, first, last = self._span(ranked)
+        return doc.text[first.start : last.end]
+
+    def _cite(self, ranked: Ranked) -> Citation:
+        doc, first, last = self._span(ranked)
         return Citation(
             quote=doc.text[first.start : last.end],
             path=_display_path(doc.path),

@@ -12,6 +12,7 @@ from assistant import Answer, Assistant
 from assistant.answers import MAX_QUESTION_CHARS, answering_clause, normalize_question
 from assistant.errors import QuestionError
 from assistant.evaluation import read_eval_file
+from assistant.text import words
 from tests.conftest import DATA
 
 
@@ -97,6 +98,23 @@ def test_quotes_are_not_near_duplicates(assistant: Assistant) -> None:
         for i, (a, b) in enumerate(spans):
             for c, d in spans[i + 1 :]:
                 assert b <= c or d <= a, f"overlapping quotes for {question!r}"
+
+
+def test_a_sentence_in_two_copies_of_a_document_is_quoted_once(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    # A folder often holds a draft and a final copy, or the same policy as .txt and .md.
+    policy = (
+        "Travel rules\n\n1. Book trains at least 7 days ahead.\n"
+        "2. Flights need written approval from a director.\n3. Economy class only.\n"
+    )
+    (tmp_path / "travel.txt").write_text(policy, encoding="utf-8")
+    (tmp_path / "travel.md").write_text(policy, encoding="utf-8")
+    copies = Assistant.load(tmp_path, cache_dir=cache_dir)
+    answer = copies.answer("Do flights need approval?")
+    assert answer.answered
+    said = [" ".join(words(c.quote)[-5:]) for c in answer.citations]
+    assert len(said) == len(set(said)), said
 
 
 def test_letter_quotes_carry_their_speaker(assistant: Assistant) -> None:
