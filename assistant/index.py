@@ -31,7 +31,7 @@ logging.getLogger("bm25s").setLevel(
 
 # Bump when passage splitting, tokenizing or cues change, so caches made by older code are not
 # reused.
-PIPELINE_VERSION = 7  # 5: headings keep their spaces; 6: contractions; 7: table rows
+PIPELINE_VERSION = 8  # 5: headings keep their spaces; 6: contractions; 7: table rows; 8: stop words
 # Bump when Index gains or changes attributes: snapshots are then rebuilt from the per-document
 # cache, with nothing re-embedded.
 SNAPSHOT_LAYOUT = 3  # 3: passages pickled through their constructor (5x faster to load)

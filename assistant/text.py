@@ -29,8 +29,10 @@ STOP_WORDS = frozenset(
     more most my myself no nor not now of off on once only or other our ours ourselves out over own
     same she should so some such than that the their theirs them themselves then there these they
     this those through to too under until up very was we were what when where which while who whom
-    why how will with would you your yours yourself yourselves s t d ll m o re ve y""".split()
-)
+    why how will with would you your yours yourself yourselves s t d ll m o re ve y
+    something anything everything nothing someone anyone everyone somebody anybody everybody
+    somewhere anywhere everywhere""".split()
+)  # the last two lines: indefinite pronouns, which stand in for a topic rather than name one
 
 
 def fold(text: str) -> str:

@@ -18,6 +18,8 @@ from assistant.text import lexical_tokens
         ),
         ("I'm ill", ["ill"]),
         ("They're here and it's done", ["do"]),  # "done" joins "do"
+        # An indefinite pronoun names no topic: "return something" asks about returns.
+        ("How long do I have to return something? Can anyone?", ["long", "return"]),
         # Possessives lose their 's; "won't" is "will not", both stop words.
         ("We won't pay Twitter's bill", ["pay", "twitter", "bill"]),
     ],
