@@ -5,6 +5,8 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
+import pytest
+
 from assistant.documents import read_document
 from assistant.passages import split_passages
 from tests.conftest import ROOT
@@ -123,19 +125,35 @@ def test_markdown_structure_headings_lists_and_code(tmp_path: Path) -> None:
     assert found["Approval takes two days."].paragraph == 3
 
 
-def test_a_heading_of_several_words_keeps_its_spaces(tmp_path: Path) -> None:
-    path = _write(
-        tmp_path,
-        "# Leave  policy\n\nStaff get 25 days.\n\n### 2. Sick leave ###\n\nCall in by ten.\n\n"
-        "Remote work\n\nUp to three days a week from home.\n",
-    )
-    doc = read_document(path)
-    found = {doc.text[p.start : p.end]: p.section for p in split_passages(doc)}
-    assert found == {
-        "Staff get 25 days.": "Leave policy",
-        "Call in by ten.": "Sick leave",
-        "Up to three days a week from home.": "Remote work",
-    }
+@pytest.mark.parametrize(
+    ("markdown", "sections"),
+    [
+        (  # a heading of several words keeps its spaces, without its marks or numbering
+            "# Leave  policy\n\nStaff get 25 days.\n\n### 2. Sick leave ###\n\nCall in by ten.\n\n"
+            "Remote work\n\nUp to three days a week from home.\n",
+            {
+                "Staff get 25 days.": "Leave policy",
+                "Call in by ten.": "Sick leave",
+                "Up to three days a week from home.": "Remote work",
+            },
+        ),
+        (  # a table's rows are passages of their own, and its header row is not a heading
+            "## Limits\n\n| Item | Limit |\n|------|-------|\n| Hotel | £120 per night |\n"
+            "| Dinner | £30 |\n\nSee the portal for forms.\n",
+            {
+                "| Item | Limit |": "Limits",
+                "| Hotel | £120 per night |": "Limits",
+                "| Dinner | £30 |": "Limits",
+                "See the portal for forms.": "Limits",
+            },
+        ),
+    ],
+)
+def test_passages_and_their_sections(
+    tmp_path: Path, markdown: str, sections: dict[str, str]
+) -> None:
+    doc = read_document(_write(tmp_path, markdown))
+    assert {doc.text[p.start : p.end]: p.section for p in split_passages(doc)} == sections
 
 
 def test_abbreviations_and_initials_do_not_end_sentences(tmp_path: Path) -> None:
@@ -164,19 +182,3 @@ def test_passages_survive_a_snapshot_round_trip() -> None:
     restored = pickle.loads(pickle.dumps(passages))
     assert restored == passages
     assert any(p.speaker for p in restored) and any(p.quoted for p in restored)
-
-
-def test_table_rows_are_passages_and_never_headings(tmp_path: Path) -> None:
-    path = _write(
-        tmp_path,
-        "## Limits\n\n| Item | Limit |\n|------|-------|\n| Hotel | £120 per night |\n"
-        "| Dinner | £30 |\n\nSee the portal for forms.\n",
-    )
-    doc = read_document(path)
-    found = {doc.text[p.start : p.end]: p.section for p in split_passages(doc)}
-    assert found == {
-        "| Item | Limit |": "Limits",
-        "| Hotel | £120 per night |": "Limits",
-        "| Dinner | £30 |": "Limits",
-        "See the portal for forms.": "Limits",
-    }
