@@ -111,7 +111,7 @@ def signals(
     return Signals(
         question_vector,
         moved_question,
-        adapter.familiarity(question_vector),
+        exemplar.familiarity,
         idf,
         dense.astype(np.float32),
         lexical_raw.astype(np.float32),

@@ -89,18 +89,19 @@ class Adapter:
 
     def familiarity(self, question_vector: Vectors) -> float:
         """Mean cosine of the three fitted questions most like this one."""
-        similar = self.questions @ question_vector
-        return float(np.sort(similar)[-3:].mean()) if len(similar) else 0.0
+        return _familiarity(self.questions @ question_vector)
 
     def exemplar(self, question_vector: Vectors) -> Exemplar:
         """What answers to questions like this one looked like: a policy that says "we do not
         knowingly collect data from children" says it much as other policies do, in words the
         question ("Does the site collect children's data?") does not share. The vector is the
-        question itself, and the words none, when no fitted neighbour had an answer."""
+        question itself, and the words none, when no fitted neighbour had an answer. Its
+        familiarity comes from the same similarities, so a question needs one pass, not two."""
         similar = self.questions @ question_vector
+        familiarity = _familiarity(similar)
         nearest = np.argsort(-similar)[:EXEMPLARS]
         if not len(nearest):
-            return Exemplar(question_vector, {})
+            return Exemplar(question_vector, {}, familiarity)
         weights = np.exp(EXEMPLAR_SHARPNESS * (similar[nearest] - similar[nearest].max()))
         weights /= weights.sum()
         blended = weights @ self.answers[nearest]
@@ -113,7 +114,8 @@ class Adapter:
             for word, share in zip(words, shares, strict=True):
                 if word:
                     terms[word] = terms.get(word, 0.0) + float(weight * share)
-        return Exemplar(vector, dict(sorted(terms.items(), key=lambda t: -t[1])[:EXEMPLAR_TERMS]))
+        top = dict(sorted(terms.items(), key=lambda t: -t[1])[:EXEMPLAR_TERMS])
+        return Exemplar(vector, top, familiarity)
 
     def arrays(self, suffix: str = "", dtype: type = np.float32) -> dict[str, Any]:
         """What load_adapter reads back; `suffix` tells several adapters in one file apart."""
@@ -128,10 +130,17 @@ class Adapter:
 
 class Exemplar(NamedTuple):
     """The blended answers of a question's nearest fitted questions: their unit vector, and the
-    words they used most (lexical tokens) with their blended shares."""
+    words they used most (lexical tokens) with their blended shares, and the question's
+    familiarity (Adapter.familiarity)."""
 
     vector: Vectors
     terms: dict[str, float]
+    familiarity: float
+
+
+def _familiarity(similar: Vectors) -> float:
+    """Mean of the three largest similarities to the fitted questions (0 with none fitted)."""
+    return float(np.sort(similar)[-3:].mean()) if len(similar) else 0.0
 
 
 def load_adapter(path: Path, suffix: str = "") -> Adapter:
