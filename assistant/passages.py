@@ -51,11 +51,9 @@ _BLANK = re.compile(r"\n[ \t]*\n")
 _FENCE = re.compile(r"^[ \t]*(```|~~~)", re.MULTILINE)
 _HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+")
 _SETEXT_RULE = re.compile(r"^[ \t]*(=+|-+)[ \t]*$")
-_ITEM = re.compile(r"[ \t]*(?:[-*+•]|\d{1,3}[.)])[ \t]+")
+# A list item, or a Markdown table's row: each is a passage of its own, never a heading.
+_ITEM = re.compile(r"[ \t]*(?:(?:[-*+•]|\d{1,3}[.)])[ \t]+|\|)")
 _TABLE_RULE = re.compile(r"^[ \t]*\|?[ \t:|-]+\|[ \t:|-]*$")
-_TABLE_ROW = re.compile(
-    r"[ \t]*\|"
-)  # a Markdown table's row: a passage of its own, never a heading
 _TERMINAL = re.compile(r"[.!?:;][\"”’')\]]*$")
 _LEAD = re.compile(r"(?:[\s>\ufeff]|(?:[-*+•]|\d{1,3}[.)])[ \t]+|#{1,6}[ \t]+)+")
 
@@ -112,9 +110,7 @@ def _blocks(doc: Document) -> Iterator[_Block]:
         chunks.append((line_start, line_start + len(line.rstrip("\n"))))
     block: list[tuple[int, int]] = []
     for chunk in [*chunks, (-1, -1)]:
-        starts_item = chunk[0] >= 0 and bool(
-            _ITEM.match(text, chunk[0]) or _TABLE_ROW.match(text, chunk[0])
-        )
+        starts_item = chunk[0] >= 0 and bool(_ITEM.match(text, chunk[0]))
         is_heading = chunk[0] >= 0 and bool(_HEADING.match(text[chunk[0] : chunk[1]]))
         if block and (chunk[0] < 0 or starts_item or is_heading):
             yield _classify(text, block[0][0], block[-1][1])
@@ -135,7 +131,7 @@ def _heading_text(text: str, block: _Block) -> str:
 
 def _classify(text: str, start: int, end: int) -> _Block:
     body = text[start:end]
-    if _ITEM.match(body) or _TABLE_ROW.match(body):
+    if _ITEM.match(body):
         return _Block(start, end, "item")
     if "\n" not in body and len(body.split()) <= 8 and not _TERMINAL.search(body.rstrip()):
         return _Block(start, end, "heading")
