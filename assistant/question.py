@@ -155,14 +155,17 @@ def load_adapter(path: Path, suffix: str = "") -> Adapter:
 
 
 _CAPITALISED = re.compile(r"\b[A-Z][\w’'-]*")
+_SENTENCE_END = re.compile(r"[.!?]+\s+")
 
 
 def unknown_names(index: Index, question: str) -> int:
-    """How many capitalised words after the question's first word are absent from every passage:
+    """How many capitalised words, other than a sentence's first, are absent from every passage:
     a question about someone or something the documents never name is rarely answered there."""
-    first_word = _QUESTION_WORD.search(question)
-    after = question[first_word.end() :] if first_word else ""
-    names = set(_CAPITALISED.findall(after))
+    names = set()
+    for sentence in _SENTENCE_END.split(question):
+        first_word = _QUESTION_WORD.search(sentence)
+        if first_word:
+            names.update(_CAPITALISED.findall(sentence[first_word.end() :]))
     return sum(
         1
         for name in names

@@ -115,3 +115,5 @@ def test_names_the_documents_never_mention_are_counted(assistant: Assistant) -> 
     # The first word is capitalised because it starts the question, not because it is a name.
     assert unknown_names(index, "Bananas: does the letter mention them?") == 0
     assert unknown_names(index, "What does the EFF do according to Kaspersky?") == 0
+    assert unknown_names(index, "I read the letter. Bananas aside, did Twitter reply?") == 0
+    assert unknown_names(index, "I read the letter. Bananas aside, did Facebook reply?") == 1
