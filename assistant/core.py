@@ -17,6 +17,7 @@ from assistant.index import Cache, Index, default_cache_dir
 from assistant.passages import Passage
 from assistant.question import question_vectors
 from assistant.ranking import Ranked, Ranker, rank
+from assistant.spelling import corrected
 from assistant.text import words
 
 log = logging.getLogger(__name__)
@@ -100,15 +101,16 @@ class Assistant:
             return Answer(question=question, answered=False, text=str(e), citations=())
         # One BLAS thread: our products are matrix-vector, and OpenBLAS workers spinning after
         # them steal the cores the ONNX model needs (measured: 24 ms -> 13 ms per answer at 10k).
+        read_as = corrected(asked, self.index.passages_with)
         with self._threads.limit(limits=1, user_api="blas"):
-            vectors = question_vectors(self.index, self.embedder, asked)
-            ranked = rank(self.index, asked, vectors, self.ranker)
+            vectors = question_vectors(self.index, self.embedder, read_as)
+            ranked = rank(self.index, read_as, vectors, self.ranker)
         chosen = self._choose(ranked)
         citations = tuple(self._cite(r) for r in chosen)
         scope = (
             f"the {len(self.documents)} document{'s' if len(self.documents) != 1 else ''} I have"
         )
-        return Answer(asked, bool(citations), render_text(asked, citations, scope), citations)
+        return Answer(asked, bool(citations), render_text(read_as, citations, scope), citations)
 
     def _choose(self, ranked: list[Ranked]) -> list[Ranked]:
         """The best candidate if the documents answer at all, then up to two more that neither

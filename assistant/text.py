@@ -102,11 +102,11 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
+def stems(content_words: list[str]) -> list[str]:
+    """Each folded content word's lexical token (irregular forms joined to their base)."""
+    return list(_stemmer().stemWords([_IRREGULAR.get(w, w) for w in content_words]))
+
+
 def lexical_tokens(text: str) -> list[str]:
     """Stemmed content words: what the lexical index and query are built from."""
-    kept = [
-        _IRREGULAR.get(w, w)
-        for w in words(text)
-        if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())
-    ]
-    return list(_stemmer().stemWords(kept))
+    return stems([w for w in words(text) if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())])
