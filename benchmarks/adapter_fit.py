@@ -97,7 +97,7 @@ def fit_adapters(asked: list[Asked], fold_of: dict[int, int]) -> dict[int | None
             index = a.index
             if id(index) in fold_of and fold_of[id(index)] != k and a.labels is not None:
                 answers = np.flatnonzero(sentence_labels(index, a.labels))
-                known = seen.setdefault(a.question.text, (a.vectors[0], [], []))
+                known = seen.setdefault(a.read_as, (a.vectors[0], [], []))
                 known[1].extend(index.vectors[answers])
                 known[2].extend(set(lexical_tokens(index.text(int(i)))) for i in answers)
         terms, shares = zip(*(_top_terms(words) for *_, words in seen.values()), strict=True)

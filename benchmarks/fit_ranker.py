@@ -10,7 +10,7 @@ out-of-fold hit rates are printed. Ranking: a linear score over candidate featur
 listwise (softmax over a question's candidates, maximising the probability of those that contain
 a gold phrase) on every corpus's answerable questions together. Refusal: logistic regression on
 question-level features of the best candidate, answerable questions against unanswerable ones.
-Our own corpora (the article, the handbook) are cross-validated by question and printed.
+Our own corpora (the article; our plain documents) are cross-validated by question and printed.
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.optimize import minimize
 
 from assistant.embedding import default_embedder
+from assistant.evaluation import EvalSet
 from assistant.features import (
     WINDOW_FEATURES,
     Signals,
@@ -94,14 +95,16 @@ def _fit_weights(items: list[tuple[Array, Array, float]]) -> Array:
     )
 
 
-def _hits(
-    weights: Array, items: list[tuple[Array, Array]], mean: bool = True
-) -> tuple[float, float]:
-    """hit@1 and hit@3 of the ranking alone (shares, or counts when not `mean`)."""
-    top = [np.argsort(-(x @ weights))[:3] for x, _ in items]
-    one = sum(float(y[t[0]]) for (_, y), t in zip(items, top, strict=True))
-    three = sum(float(y[t].any()) for (_, y), t in zip(items, top, strict=True))
-    return (one / len(items), three / len(items)) if mean else (one, three)
+def _top_hits(x: Array, y: Array, weights: Array) -> tuple[bool, bool]:
+    """Whether the ranking alone puts a labelled candidate first, and among the first three."""
+    top = np.argsort(-(x @ weights))[:3]
+    return bool(y[top[0]]), bool(y[top].any())
+
+
+def _hits(weights: Array, items: list[tuple[Array, Array]]) -> tuple[float, float]:
+    """hit@1 and hit@3 shares of the ranking alone."""
+    one, three = np.mean([_top_hits(x, y, weights) for x, y in items], axis=0)
+    return float(one), float(three)
 
 
 def _fit_refusal(x: Array, y: Array, weight: Array) -> Array:
@@ -137,10 +140,10 @@ def prepare(
     prepared = []
     for a in asked:
         adapter = adapters[fold_of.get(id(a.index))]
-        given = signals(a.index, a.question.text, a.vectors, adapter, every_passage=True)
+        given = signals(a.index, a.read_as, a.vectors, adapter, every_passage=True)
         x = with_familiarity(
             candidate_features(
-                a.index, a.index.candidate_pairs, features(a.index, a.question.text, given)
+                a.index, a.index.candidate_pairs, features(a.index, a.read_as, given)
             ),
             given.familiarity,
         )
@@ -158,14 +161,22 @@ def _ranking_items(prepared: list[Prepared]) -> list[tuple[int, tuple[Array, Arr
     ]
 
 
-def cross_validation(
-    prepared: list[Prepared], rows: Array
-) -> tuple[tuple[float, float], tuple[float, float]]:
-    """Ranking (hit@1, hit@3, no refusal) and refusal (answered, refused) of one of our own
-    corpora's questions (`rows`), each fold ranked and refused by weights fitted without it.
+class HeldOut(NamedTuple):
+    """Per question of `prepared`, as cross_validation saw it from outside its fold: whether its
+    ranking hit at 1 and at 3 (NaN for a question without an answer or outside the corpora), and
+    its answered probability."""
 
-    Its questions are too few to set aside a test set for fitting decisions, so they are
-    cross-validated: five folds of its own questions, answerable or not. Each fold is ranked
+    hit1: Array
+    hit3: Array
+    answered: Array
+
+
+def cross_validation(prepared: list[Prepared], rows: Array) -> HeldOut:
+    """Rank and refuse the questions of our own corpora (`rows`), each fold by weights fitted
+    without it.
+
+    Their questions are too few to set aside a test set for fitting decisions, so they are
+    cross-validated: five folds of their questions, answerable or not. Each fold is ranked
     with weights fitted without it (PolicyQA always in), and refused by a refusal fitted without
     it on features computed with those weights, so nothing it asks leaks in."""
     items = _ranking_items(prepared)
@@ -173,18 +184,30 @@ def cross_validation(
     rw = np.array([p.weight for p in prepared])
     question_fold = np.full(len(prepared), -1)
     question_fold[rows] = np.arange(rows.sum()) % ARTICLE_FOLDS
-    ranked, held_p = np.zeros(2), np.zeros(len(prepared))
+    held = HeldOut(*(np.full(len(prepared), np.nan) for _ in range(3)))
     for k in range(ARTICLE_FOLDS):
         kept = question_fold != k
         fold_weights = _fit_weights([item for n, item in items if kept[n]])
-        ranked += _hits(fold_weights, [(x, y) for n, (x, y, _) in items if not kept[n]], False)
+        for n, (x, y, _) in items:
+            if not kept[n]:
+                held.hit1[n], held.hit3[n] = _top_hits(x, y, fold_weights)
         fold_rx = _refusal_rows(prepared, fold_weights)
-        held_p[~kept] = _answered(_fit_refusal(fold_rx[kept], ry[kept], rw[kept]), fold_rx[~kept])
-    on_article = sum(1 for n, _ in items if rows[n])
-    art_p, art_y = held_p[rows], ry[rows]
-    return (
-        (ranked[0] / on_article, ranked[1] / on_article),
-        (float(np.mean(art_p[art_y == 1] >= 0.5)), float(np.mean(art_p[art_y == 0] < 0.5))),
+        held.answered[~kept] = _answered(
+            _fit_refusal(fold_rx[kept], ry[kept], rw[kept]), fold_rx[~kept]
+        )
+    return held
+
+
+def _report(name: str, held: HeldOut, rows: Array, prepared: list[Prepared]) -> None:
+    ry = np.array([p.labels is not None for p in prepared])
+    ranked = rows & ~np.isnan(held.hit1)
+    p = held.answered
+    answered, refused = np.mean(p[rows & ry] >= 0.5), np.mean(p[rows & ~ry] < 0.5)
+    print(
+        f"{name}, {rows.sum()} questions cross-validated in {ARTICLE_FOLDS} folds: ranking "
+        f"({ranked.sum()} answerable; no refusal, no diversity) "
+        f"hit@1 {held.hit1[ranked].mean():.3f}, hit@3 {held.hit3[ranked].mean():.3f}; "
+        f"answerable answered {answered:.3f}, unanswerable refused {refused:.3f}"
     )
 
 
@@ -241,16 +264,18 @@ def main() -> None:
         f"refusal fit: answerable answered {np.mean(p[ry == 1] >= 0.5):.3f}, "
         f"unanswerable refused {np.mean(p[ry == 0] < 0.5):.3f}"
     )
-    for name, corpus in (("Article", sets.article), ("Handbook", sets.handbook)):
+
+    def rows_of(corpus: EvalSet) -> Array:
         own = {id(q) for q in corpus.questions}
-        rows = np.array([id(a.question) in own for a in asked])
-        (hit1, hit3), (answered, refused) = cross_validation(prepared, rows)
-        print(
-            f"{name}, {rows.sum()} questions cross-validated in {ARTICLE_FOLDS} folds: "
-            f"ranking ({sum(1 for n, _ in _ranking_items(prepared) if rows[n])} answerable; "
-            f"no refusal, no diversity) hit@1 {hit1:.3f}, hit@3 {hit3:.3f}; "
-            f"answerable answered {answered:.3f}, unanswerable refused {refused:.3f}"
-        )
+        return np.array([id(a.question) in own for a in asked])
+
+    # The article alone; our plain documents together (one pass for all of them), each reported.
+    article = rows_of(sets.article)
+    _report("Article", cross_validation(prepared, article), article, prepared)
+    plain = {Path(corpus.knowledge_dir or "").name: rows_of(corpus) for corpus in sets.own}
+    held = cross_validation(prepared, np.logical_or.reduce(list(plain.values())))
+    for name, rows in plain.items():
+        _report(name, held, rows, prepared)
     write_fitted(weights, refusal, adapters, fold_of_title)
     for name, value in zip(WINDOW_FEATURES, weights, strict=True):
         print(f"  {name:32s} {value:+.3f}")

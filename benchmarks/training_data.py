@@ -1,11 +1,13 @@
 """What the fit learns from: which questions, asked of which documents, with what weight, and
 which candidate quotes answer them.
 
-Three kinds of text: the bundled article (its dev questions and our own, article-train.jsonl), an
-employee handbook we wrote (handbook/, handbook-train.jsonl) and the PolicyQA dev policies, except
-the three in tests/data/policyqa-dev-sample.json, which no fit sees. Each corpus is also asked
-off-topic questions (offtopic-questions.txt) and the other corpora's questions, which it must
-refuse. No question of tests/data/held-out.jsonl or tests/data/library-held-out.jsonl is used.
+Three kinds of text: the bundled article (its dev questions and our own, article-train.jsonl),
+short plainly worded documents we wrote (own/NAME/ with own/NAME-train.jsonl: a handbook, a
+leisure centre's terms, a block of flats' house rules, a school's guide for parents) and the
+PolicyQA dev policies, except the three in tests/data/policyqa-dev-sample.json, which no fit sees.
+Each corpus is also asked off-topic questions (offtopic-questions.txt) and the other corpora's
+questions, which it must refuse. No question of tests/data/held-out.jsonl or
+tests/data/library-held-out.jsonl is used.
 """
 
 from __future__ import annotations
@@ -23,21 +25,20 @@ from assistant.embedding import Embedder
 from assistant.evaluation import EvalSet, Question, read_eval_file
 from assistant.index import Index
 from assistant.question import question_vectors
+from assistant.spelling import corrected
 from assistant.text import fold
 
 HERE = Path(__file__).resolve().parent
 # The article has 63 answerable training questions, PolicyQA 3,809: 25 balances them without
 # drowning the policies (chosen by cross-validation over the article's questions: 6, 12, 25, 50).
-# The handbook's questions weigh the same.
 ARTICLE_WEIGHT = 25.0
 SAMPLE_POLICIES = HERE.parent / "tests" / "data" / "policyqa-dev-sample.json"
 # More questions about the bundled article than its 21 dev ones, written for fitting only (the
 # held-out set in tests/data/ is never fitted on).
 ARTICLE_TRAINING = HERE / "article-train.jsonl"
-# A third kind of text, short and plainly worded, with its own training questions: an employee
-# handbook we wrote (tests/data/library is its held-out counterpart, never fitted on).
-HANDBOOK = HERE / "handbook"
-HANDBOOK_TRAINING = HERE / "handbook-train.jsonl"
+# A third kind of text, short and plainly worded: documents we wrote, each a folder with its
+# training questions beside it (tests/data/library is their held-out counterpart, never fitted on).
+OWN_DOCUMENTS = HERE / "own"
 
 Array = np.ndarray
 
@@ -49,6 +50,7 @@ class Asked:
 
     index: Index
     question: Question
+    read_as: str  # its text as the assistant reads it (typos fixed), so the fit sees the same
     vectors: Array
     labels: Array | None
     weight: float
@@ -56,7 +58,7 @@ class Asked:
 
 class TrainingSets(NamedTuple):
     article: EvalSet  # dev and our own training questions about the bundled article
-    handbook: EvalSet  # our handbook and its training questions
+    own: list[EvalSet]  # our own plain documents, each with its training questions
     every_policy: list[EvalSet]  # PolicyQA dev, every policy
     policies: list[EvalSet]  # the ones fitted on (the test suite's sample left out)
     offtopic: list[Question]
@@ -76,8 +78,11 @@ def read_training_sets(shared: Path, tmp: Path) -> TrainingSets:
         if line.strip() and not line.startswith("#")
     ]
     policies = [s for s in every_policy if s.name not in kept_out]
-    handbook = read_eval_file(HANDBOOK_TRAINING, HANDBOOK, tmp)[0]
-    return TrainingSets(article, handbook, every_policy, policies, offtopic)
+    own = [
+        read_eval_file(path, OWN_DOCUMENTS / path.name.removesuffix("-train.jsonl"), tmp)[0]
+        for path in sorted(OWN_DOCUMENTS.glob("*-train.jsonl"))
+    ]
+    return TrainingSets(article, own, every_policy, policies, offtopic)
 
 
 def training_groups(sets: TrainingSets) -> list[tuple[Path | None, list[Question], float]]:
@@ -100,14 +105,16 @@ def training_groups(sets: TrainingSets) -> list[tuple[Path | None, list[Question
         groups.append((s.knowledge_dir, s.questions, 1.0))
         crossed = [Question(q.text, None) for q in rng.sample(article_answerable, 15)]
         groups.append((s.knowledge_dir, crossed + rng.sample(sets.offtopic, 10), 1.0))
-    handbook = sets.handbook
-    groups.append((handbook.knowledge_dir, handbook.questions, ARTICLE_WEIGHT))
     elsewhere = article.questions + random.Random(1).sample(policy_questions, 100)
-    groups.append((handbook.knowledge_dir, [Question(q.text, None) for q in elsewhere], 1.0))
-    groups.append((handbook.knowledge_dir, sets.offtopic, 3.0))
-    groups.append(
-        (article.knowledge_dir, [Question(q.text, None) for q in handbook.questions], 1.0)
-    )
+    # Our plain documents together weigh what the article does: two kinds of text, neither
+    # drowning the other however many documents of a kind we write.
+    own_answerable = sum(1 for own in sets.own for q in own.questions if q.gold)
+    own_weight = ARTICLE_WEIGHT * len(article_answerable) / max(own_answerable, 1)
+    for own in sets.own:
+        groups.append((own.knowledge_dir, own.questions, own_weight))
+        groups.append((own.knowledge_dir, [Question(q.text, None) for q in elsewhere], 1.0))
+        groups.append((own.knowledge_dir, sets.offtopic, 3.0))
+        groups.append((article.knowledge_dir, [Question(q.text, None) for q in own.questions], 1.0))
     return groups
 
 
@@ -129,13 +136,14 @@ def ask_all(
             for a, b in index.candidate_pairs
         ]
         for q in questions:
-            v = question_vectors(index, embedder, q.text)
+            read_as = corrected(q.text, index.passages_with)
+            v = question_vectors(index, embedder, read_as)
             labels = (
                 None
                 if q.gold is None
                 else np.array([any(fold(g) in t for g in q.gold) for t in texts])
             )
-            asked.append(Asked(index, q, v, labels, weight))
+            asked.append(Asked(index, q, read_as, v, labels, weight))
     return loaded, asked
 
 

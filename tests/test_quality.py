@@ -39,12 +39,13 @@ def _figures(tally: Tally) -> dict[str, float]:
 @pytest.mark.parametrize(
     ("name", "minimums"),
     [
-        # never fitted on (35 + 18 questions); measured: hit@1 0.771, hit@3 0.886, answered 0.971,
-        # refused 0.556; each threshold is one question under
-        ("held-out.jsonl", {"hit@1": 0.74, "hit@3": 0.85, "answered": 0.94, "refused": 0.49}),
-        # fitted on (benchmarks/fit_ranker.py); measured: hit@1 0.600, hit@3 0.667, answered 0.933,
+        # never fitted on (35 + 18 questions); measured: hit@1 0.829, hit@3 0.914, answered 0.971,
+        # refused 0.444 (0.556 before our plain documents joined the fit); each threshold is one
+        # question under
+        ("held-out.jsonl", {"hit@1": 0.79, "hit@3": 0.88, "answered": 0.94, "refused": 0.38}),
+        # fitted on (benchmarks/fit_ranker.py); measured: hit@1 0.533, hit@3 0.667, answered 0.933,
         # refused 0.833
-        ("kaspersky-dev.jsonl", {"hit@1": 0.53, "hit@3": 0.6, "answered": 0.85, "refused": 0.65}),
+        ("kaspersky-dev.jsonl", {"hit@1": 0.46, "hit@3": 0.6, "answered": 0.85, "refused": 0.65}),
     ],
 )
 def test_article_questions(
@@ -90,18 +91,18 @@ def test_privacy_policies_lead_over_plain_dense_retrieval(
     ours, dense = _figures(tallies["policy-qa"]), _figures(tallies["plain dense"])
     assert ours["violations"] == 0
     # These three policies are kept out of every fit (benchmarks/fit_ranker.py), so this is a
-    # lead on policies the adapter never saw. Measured: 0.352 vs 0.152 (2.32x), 0.540 vs 0.289
-    # (1.87x); on all of PolicyQA dev, cross-validated: 1.58x and 1.53x.
+    # lead on policies the adapter never saw. Measured: 0.359 vs 0.152 (2.37x), 0.549 vs 0.289
+    # (1.90x); on all of PolicyQA dev, cross-validated: 1.60x and 1.53x.
     assert ours["hit@1"] >= 1.9 * dense["hit@1"]
     assert ours["hit@3"] >= 1.5 * dense["hit@3"]
 
 
-def test_a_kind_of_document_no_fit_has_seen(embedder: Embedder, cache_dir: Path) -> None:
-    # Library lending rules: short, plainly worded, unlike the article and the privacy policies
-    # (24 + 10 questions). Measured: hit@1 0.583, hit@3 0.625, answered 0.625, refused 0.700 (plain
-    # dense ranks better: 0.708 / 0.958); each threshold one question under.
+def test_plain_rules_no_fit_has_seen(embedder: Embedder, cache_dir: Path) -> None:
+    # Library lending rules: short and plainly worded like our own documents in the fit, but
+    # never fitted on (24 + 10 questions). Measured: hit@1 0.583, hit@3 0.625, answered 0.625,
+    # refused 0.800 (plain dense ranks better: 0.708 / 0.958); each threshold one question under.
     figures = _figures(_run("library-held-out.jsonl", embedder, cache_dir, "library")["policy-qa"])
     assert figures["violations"] == 0
-    minimums = {"hit@1": 0.54, "hit@3": 0.58, "answered": 0.58, "refused": 0.6}
+    minimums = {"hit@1": 0.54, "hit@3": 0.58, "answered": 0.58, "refused": 0.7}
     for figure, minimum in minimums.items():
         assert figures[figure] >= minimum, f"library: {figure} {figures[figure]} < {minimum}"
