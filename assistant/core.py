@@ -17,7 +17,7 @@ from assistant.index import Cache, Index, default_cache_dir
 from assistant.passages import Passage
 from assistant.question import question_vectors
 from assistant.ranking import Ranked, Ranker, rank
-from assistant.spelling import corrected
+from assistant.reading import read_question
 from assistant.text import words
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ class Assistant:
             return Answer(question=question, answered=False, text=str(e), citations=())
         # One BLAS thread: our products are matrix-vector, and OpenBLAS workers spinning after
         # them steal the cores the ONNX model needs (measured: 24 ms -> 13 ms per answer at 10k).
-        read_as = corrected(asked, self.index.passages_with)
+        read_as = read_question(asked, self.index.passages_with)
         with self._threads.limit(limits=1, user_api="blas"):
             vectors = question_vectors(self.index, self.embedder, read_as)
             ranked = rank(self.index, read_as, vectors, self.ranker)

@@ -25,7 +25,7 @@ from assistant.embedding import Embedder
 from assistant.evaluation import EvalSet, Question, read_eval_file
 from assistant.index import Index
 from assistant.question import question_vectors
-from assistant.spelling import corrected
+from assistant.reading import read_question
 from assistant.text import fold
 
 HERE = Path(__file__).resolve().parent
@@ -50,7 +50,7 @@ class Asked:
 
     index: Index
     question: Question
-    read_as: str  # its text as the assistant reads it (typos fixed), so the fit sees the same
+    read_as: str  # as the assistant reads it (assistant/reading.py), so the fit sees the same
     vectors: Array
     labels: Array | None
     weight: float
@@ -136,7 +136,7 @@ def ask_all(
             for a, b in index.candidate_pairs
         ]
         for q in questions:
-            read_as = corrected(q.text, index.passages_with)
+            read_as = read_question(q.text, index.passages_with)
             v = question_vectors(index, embedder, read_as)
             labels = (
                 None

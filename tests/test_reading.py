@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import pytest
+
+from assistant import Assistant
+from assistant.reading import unframed, unshouted
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("Hi! Why was the ad ban lifted? Thanks!", "Why was the ad ban lifted?"),
+        (
+            "Hi there, could you please tell me: why was it banned? Thanks a lot!",
+            "why was it banned?",
+        ),
+        ("Good morning all, how much is a card?", "how much is a card?"),
+        ("Do you know when the ban started?", "when the ban started?"),
+        ("I'd like to know about the ban.", "the ban."),
+        ("Please, what is the fee?", "what is the fee?"),
+        ("What is the fee, please?", "What is the fee?"),
+        # Questions that only look like it stay as they are.
+        ("Can I take newspapers home?", "Can I take newspapers home?"),
+        ("What did the letter thank Twitter for?", "What did the letter thank Twitter for?"),
+        ("How do I say thank you?", "How do I say thank you?"),
+        ("Tell me", "Tell me"),  # nothing would remain
+        ("Thanks!", "Thanks!"),
+    ],
+)
+def test_greetings_thanks_and_requests_are_read_away(typed: str, read: str) -> None:
+    assert unframed(typed) == read
+
+
+def test_a_question_typed_in_capitals_is_lowered_and_names_stay_otherwise() -> None:
+    assert unshouted("WHY WAS KASPERSKY BANNED?") == "why was kaspersky banned?"
+    assert unshouted("Is the EFF in the US?") == "Is the EFF in the US?"
+    assert unshouted("EFF?") == "EFF?"  # too short to tell
+
+
+def test_the_same_question_typed_another_way_gets_the_same_answer(assistant: Assistant) -> None:
+    plain = assistant.answer("why did Twitter ban Kaspersky's ads?")
+    assert plain.answered
+    for typed in (
+        "Hi! Could you please tell me why did Twitter ban Kaspersky's ads? Thanks a lot!",
+        "WHY DID TWITTER BAN KASPERSKY'S ADS?",
+    ):
+        answer = assistant.answer(typed)
+        assert answer.citations == plain.citations, typed
+        assert answer.question == typed  # the user's words, as asked
