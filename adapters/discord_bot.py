@@ -62,7 +62,10 @@ def defang(text: str) -> str:
 
 def _escape(text: str) -> str:
     # Backslash escapes are invisible in Discord: a quote's words are shown exactly as written.
-    return defang(discord.utils.escape_markdown(text))
+    # Line by line: escape_markdown puts a list marker's backslash before the blank line above
+    # it ("a:\n\n- b" -> "a:\n\\\n- b"), which shows a stray backslash and a bullet.
+    lines = text.split("\n")
+    return defang("\n".join(discord.utils.escape_markdown(line) for line in lines))
 
 
 def _blockquote(text: str) -> str:

@@ -55,7 +55,7 @@ def normalize_question(raw: str) -> str:
 # number ("10:00", "$1,500"), not a break.
 _CLAUSE_BREAK = re.compile(
     r"(?<!\d)[,:]\s*|[,:](?!\d)\s*|[;()–—]\s*|[.!?][\"”’')]*\s+"
-    r"|\s+(?:and|but|while|which|because|so that)\s+"
+    r"|\s+(?:and|but|while|which|because|so that)\s+|\s*\n\s*"
 )
 _EMBEDDED_QUOTE = re.compile(r"[“\"]([^”\"]{12,})[”\"]")
 _CAUSE = frozenset(
@@ -89,8 +89,8 @@ def answering_clause(question: str, quote: str) -> tuple[int, int] | None:
         return None
     start, end = best
     clause = quote[start:end]
-    start += len(clause) - len(clause.lstrip(" ,;:–—"))
-    end -= len(clause) - len(clause.rstrip(" ,;:–—("))
+    start += len(clause) - len(clause.lstrip(" \t\n,;:–—"))
+    end -= len(clause) - len(clause.rstrip(" \t\n,;:–—("))
     if end - start >= 0.75 * len(quote) or end <= start:
         return None
     return start, end

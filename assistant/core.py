@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from assistant.documents import Document, load_documents
 from assistant.embedding import Embedder, default_embedder
 from assistant.errors import KnowledgeError, QuestionError
 from assistant.index import Cache, Index, default_cache_dir
-from assistant.passages import Passage
+from assistant.passages import Passage, opens_list_item
 from assistant.question import question_vectors
 from assistant.ranking import Ranked, Ranker, rank
 from assistant.reading import read_question
@@ -29,6 +30,9 @@ ANSWER_THRESHOLD = (
 )
 # A second or third quote is shown only while it is at least this likely relative to the best.
 RELATIVE_FLOOR = 0.1
+# What a quote ending in a colon may take from what follows it.
+MAX_ANNOUNCED = 6  # list items
+MAX_ANNOUNCED_CHARS = 1200
 
 
 def _display_path(path: Path) -> str:
@@ -120,7 +124,7 @@ class Assistant:
         chosen: list[Ranked] = []
         said: list[str] = []
         vectors = self.index.vectors
-        for candidate in ranked:
+        for candidate in map(self._with_what_it_announces, ranked):
             if chosen and candidate.confidence < RELATIVE_FLOOR * chosen[0].confidence:
                 break
             if any(candidate.first <= c.last and c.first <= candidate.last for c in chosen):
@@ -137,6 +141,33 @@ class Assistant:
             if len(chosen) == MAX_QUOTES:
                 break
         return chosen
+
+    def _with_what_it_announces(self, ranked: Ranked) -> Ranked:
+        """A quote ending in a colon ("…two reasons for writing the letter:") continued by what
+        it announces, in the same voice: the next sentence, or the list items that follow (up to
+        MAX_ANNOUNCED of them and MAX_ANNOUNCED_CHARS in all)."""
+        index = self.index
+        doc, first, last = self._span(ranked)
+        if not doc.text[first.start : last.end].rstrip().endswith(":"):
+            return ranked
+        end, items = ranked.last, 0
+        while end + 1 < len(index) and index.doc_of[end + 1] == index.doc_of[ranked.first]:
+            following = index.passages[end + 1]
+            if (
+                following.speaker != first.speaker
+                or following.end - first.start > MAX_ANNOUNCED_CHARS
+            ):
+                break
+            if opens_list_item(doc.text, following.start):
+                items += 1
+                if items > MAX_ANNOUNCED:
+                    break
+            elif items == 0 and end > ranked.last:
+                break  # one sentence, when no list follows
+            elif items and following.paragraph != index.passages[end].paragraph:
+                break  # the list has ended
+            end += 1
+        return replace(ranked, last=end)
 
     def _span(self, ranked: Ranked) -> tuple[Document, Passage, Passage]:
         """The candidate's document and its first and last sentences."""

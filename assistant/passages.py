@@ -285,6 +285,13 @@ def _split_at_quoted_sentences(
         yield start, end
 
 
+def opens_list_item(text: str, start: int) -> bool:
+    """Whether the sentence at `start` is the first of a list item or a table row (after its
+    marker, which passages leave out)."""
+    marker = _ITEM.match(text, text.rfind("\n", 0, start) + 1)
+    return marker is not None and marker.end() <= start and not text[marker.end() : start].strip()
+
+
 def split_passages(doc: Document) -> list[Passage]:
     """Every quotable sentence of `doc`, in order. Site boilerplate and headings are left out."""
     text = doc.text

@@ -117,6 +117,28 @@ def test_a_sentence_in_two_copies_of_a_document_is_quoted_once(
     assert len(said) == len(set(said)), said
 
 
+def test_a_quote_ending_in_a_colon_comes_with_what_it_announces(
+    assistant: Assistant, tmp_path: Path, cache_dir: Path
+) -> None:
+    reasons = assistant.answer("What two reasons did Kaspersky outline for writing to Twitter?")
+    first = reasons.citations[0]
+    assert first.quote.endswith("to fight what Kaspersky deems as a rude injustice.")
+    assert "two reasons for writing an open letter to Twitter:" in first.quote
+
+    (tmp_path / "expenses.md").write_text(
+        "Expenses\n\nYou can claim for the following:\n\n- Train tickets in standard class.\n"
+        "- Hotels up to £120 a night.\n- Meals up to £25 a day.\n\n"
+        "Alcohol is never refunded. Claims must be made within 60 days.\n",
+        encoding="utf-8",
+    )
+    claims = Assistant.load(tmp_path, cache_dir=cache_dir).answer("What can I claim for?")
+    announced = [c.quote for c in claims.citations if c.quote.startswith("You can claim")]
+    assert announced == [
+        "You can claim for the following:\n\n- Train tickets in standard class.\n"
+        "- Hotels up to £120 a night.\n- Meals up to £25 a day."
+    ]
+
+
 def test_letter_quotes_carry_their_speaker(assistant: Assistant) -> None:
     answer = assistant.answer("What does Kaspersky say about fighting injustice?")
     speakers = {c.speaker for c in answer.citations if "injustice – we fight it" in c.quote}

@@ -67,6 +67,18 @@ def test_payloads_quote_and_cite_each_passage(assistant: Assistant) -> None:
     assert f"{doc.publisher}, {doc.author}, {doc.date}" in content
 
 
+def test_a_quoted_list_stays_a_quoted_list(tmp_path: Path, cache_dir: Path) -> None:
+    (tmp_path / "expenses.md").write_text(
+        "You can claim for the following:\n\n- Train tickets.\n- Hotels up to £120 a night.\n",
+        encoding="utf-8",
+    )
+    rules = Assistant.load(tmp_path, cache_dir=cache_dir)
+    content = render_payloads(rules.answer("What can I claim for?"), rules)[0]["content"]
+    # Every line block-quoted, the list markers shown as written, no stray backslash.
+    assert "> You can claim for the following:\n> \n> \\- Train tickets.\n> \\- Hotels" in content
+    assert "> \\\n" not in content
+
+
 def test_unanswered_question_gets_a_plain_message(assistant: Assistant) -> None:
     payloads = render_payloads(
         assistant.answer("What is the recipe for chocolate cake?"), assistant

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.documents import read_document
-from assistant.passages import split_passages
+from assistant.passages import opens_list_item, split_passages
 from tests.conftest import ROOT
 
 ARTICLE = ROOT / "knowledge" / "kaspersky-twitter-article.md"
@@ -182,3 +182,12 @@ def test_passages_survive_a_snapshot_round_trip() -> None:
     restored = pickle.loads(pickle.dumps(passages))
     assert restored == passages
     assert any(p.speaker for p in restored) and any(p.quoted for p in restored)
+
+
+def test_list_items_and_table_rows_are_told_from_sentences() -> None:
+    text = "Rules:\n\n1. Book early. Pack light.\n- Bring a map.\n| Fee | £5 |\nPlain line.\n"
+    opening = {word: opens_list_item(text, text.index(word)) for word in
+               ("Rules", "Book", "Pack", "Bring", "Fee", "Plain")}  # fmt: skip
+    assert opening == {
+        "Rules": False, "Book": True, "Pack": False, "Bring": True, "Fee": True, "Plain": False,
+    }  # fmt: skip

@@ -39,10 +39,10 @@ def _figures(tally: Tally) -> dict[str, float]:
 @pytest.mark.parametrize(
     ("name", "minimums"),
     [
-        # never fitted on (35 + 18 questions); measured: hit@1 0.829, hit@3 0.914, answered 0.971,
+        # never fitted on (35 + 18 questions); measured: hit@1 0.857, hit@3 0.943, answered 0.971,
         # refused 0.444 (0.556 before our plain documents joined the fit); each threshold is one
         # question under
-        ("held-out.jsonl", {"hit@1": 0.79, "hit@3": 0.88, "answered": 0.94, "refused": 0.38}),
+        ("held-out.jsonl", {"hit@1": 0.82, "hit@3": 0.91, "answered": 0.94, "refused": 0.38}),
         # fitted on (benchmarks/fit_ranker.py); measured: hit@1 0.533, hit@3 0.667, answered 0.933,
         # refused 0.833
         ("kaspersky-dev.jsonl", {"hit@1": 0.46, "hit@3": 0.6, "answered": 0.85, "refused": 0.65}),
@@ -102,8 +102,8 @@ def test_privacy_policies_lead_over_plain_dense_retrieval(
     ours, dense = _figures(tallies["policy-qa"]), _figures(tallies["plain dense"])
     assert ours["violations"] == 0
     # These three policies are kept out of every fit (benchmarks/fit_ranker.py), so this is a
-    # lead on policies the adapter never saw. Measured: 0.359 vs 0.152 (2.37x), 0.549 vs 0.289
-    # (1.90x); on all of PolicyQA dev, cross-validated: 1.60x and 1.53x.
+    # lead on policies the adapter never saw. Measured: 0.359 vs 0.152 (2.37x), 0.545 vs 0.289
+    # (1.89x); on all of PolicyQA dev, cross-validated: 1.60x and 1.53x.
     assert ours["hit@1"] >= 1.9 * dense["hit@1"]
     assert ours["hit@3"] >= 1.5 * dense["hit@3"]
 
