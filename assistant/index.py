@@ -30,8 +30,9 @@ logging.getLogger("bm25s").setLevel(
 )  # it logs every index build at DEBUG, to stderr
 
 # Bump when passage splitting, tokenizing or cues change, so caches made by older code are not
-# reused.
-PIPELINE_VERSION = 8  # 5: headings keep their spaces; 6: contractions; 7: table rows; 8: stop words
+# reused. 5: headings keep their spaces; 6: contractions; 7: table rows; 8: stop words; 9: a
+# numbered list item is one passage, not "1." and its text.
+PIPELINE_VERSION = 9
 # Bump when Index gains or changes attributes: snapshots are then rebuilt from the per-document
 # cache, with nothing re-embedded.
 SNAPSHOT_LAYOUT = 3  # 3: passages pickled through their constructor (5x faster to load)

@@ -66,6 +66,7 @@ _ABBREVIATION = re.compile(
     r"Fig|Sec|Art|Ch|Vol|pp|cf|al)|\b[A-Z])\.$"
 )
 
+_NUMBER_MARKER = re.compile(r"\s*\d{1,3}[.)]")
 _OPENING = {"“": "”", '"': '"', "«": "»", "„": "”"}
 _SAY = (
     r"(?:says|said|say|writes|wrote|reads|read|states|stated|stating|notes|noted|adds|added|"
@@ -143,6 +144,8 @@ def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]
     for match in _BOUNDARY.finditer(text, start, end):
         if _ABBREVIATION.search(text, max(start, match.start() - 8), match.start() + 1):
             continue
+        if _NUMBER_MARKER.fullmatch(text, begin, match.end()):
+            continue  # "1." opens a list item; it is not a sentence of its own
         yield begin, match.end()
         begin = match.end()
     yield begin, end

@@ -147,6 +147,10 @@ def test_markdown_structure_headings_lists_and_code(tmp_path: Path) -> None:
                 "See the portal for forms.": "Limits",
             },
         ),
+        (  # a numbered item is its sentences, not "1." and then its text
+            "## Steps\n\n1. Book by Friday.\n2) Ask your manager. Then wait.\n",
+            {"Book by Friday.": "Steps", "Ask your manager.": "Steps", "Then wait.": "Steps"},
+        ),
     ],
 )
 def test_passages_and_their_sections(
