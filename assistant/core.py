@@ -144,19 +144,17 @@ class Assistant:
 
     def _with_what_it_announces(self, ranked: Ranked) -> Ranked:
         """A quote ending in a colon ("…two reasons for writing the letter:") continued by what
-        it announces, in the same voice: the next sentence, or the list items that follow (up to
-        MAX_ANNOUNCED of them and MAX_ANNOUNCED_CHARS in all)."""
+        it announces, in the same voice and section: the next sentence, or the list items that
+        follow (up to MAX_ANNOUNCED of them and MAX_ANNOUNCED_CHARS in all)."""
         index = self.index
-        doc, first, last = self._span(ranked)
-        if not doc.text[first.start : last.end].rstrip().endswith(":"):
+        if not self._quote_text(ranked).rstrip().endswith(":"):
             return ranked
+        doc, first, _ = self._span(ranked)
         end, items = ranked.last, 0
         while end + 1 < len(index) and index.doc_of[end + 1] == index.doc_of[ranked.first]:
             following = index.passages[end + 1]
-            if (
-                following.speaker != first.speaker
-                or following.end - first.start > MAX_ANNOUNCED_CHARS
-            ):
+            same_place = (following.speaker, following.section) == (first.speaker, first.section)
+            if not same_place or following.end - first.start > MAX_ANNOUNCED_CHARS:
                 break
             if opens_list_item(doc.text, following.start):
                 items += 1

@@ -131,7 +131,16 @@ def test_a_quote_ending_in_a_colon_comes_with_what_it_announces(
         "Alcohol is never refunded. Claims must be made within 60 days.\n",
         encoding="utf-8",
     )
-    claims = Assistant.load(tmp_path, cache_dir=cache_dir).answer("What can I claim for?")
+    # What follows the colon in another section is not what it announces.
+    (tmp_path / "shop.md").write_text(
+        "## Returns\n\nTo return an item, post it to the address below:\n\n"
+        "## Prices\n\nA replacement card costs five pounds.\n",
+        encoding="utf-8",
+    )
+    rules = Assistant.load(tmp_path, cache_dir=cache_dir)
+    returns = rules.answer("How do I return an item?").citations[0]
+    assert returns.quote == "To return an item, post it to the address below:"
+    claims = rules.answer("What can I claim for?")
     announced = [c.quote for c in claims.citations if c.quote.startswith("You can claim")]
     assert announced == [
         "You can claim for the following:\n\n- Train tickets in standard class.\n"
