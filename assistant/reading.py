@@ -12,7 +12,7 @@ from assistant.spelling import corrected
 
 _GREETING = re.compile(
     r"^\s*(?:(?:hi|hello|hey|hiya|greetings|good (?:morning|afternoon|evening))"
-    r"(?: there| all| team| everyone| folks)?\s*[,!.:;-]+\s*)+",
+    r"(?: there| all| team| everyone| folks)?(?:\s*[,!.:;-]+\s*|\s*$))+",
     re.IGNORECASE,
 )
 _THANKS = re.compile(
@@ -32,14 +32,26 @@ _REQUEST = re.compile(
 _PLEASE = re.compile(r"^\s*please\b[\s,:]*|(?:,\s*|\s+)please(?=[\s?.!]*$)", re.IGNORECASE)
 
 
+def _without_frame(question: str) -> str:
+    inner = _THANKS.sub("", _GREETING.sub("", question))
+    return _PLEASE.sub("", _REQUEST.sub("", inner)).strip()
+
+
 def unframed(question: str) -> str:
     """The question without the greeting, thanks and request around it ("Hi! Could you tell me
     why X? Thanks" is "why X?"); unchanged if nothing would remain."""
-    inner = _GREETING.sub("", question)
-    inner = _THANKS.sub("", inner) or inner
-    inner = _REQUEST.sub("", inner)
-    inner = _PLEASE.sub("", inner).strip()
+    inner = _without_frame(question)
     return inner if any(c.isalnum() for c in inner) else question
+
+
+def small_talk_reply(message: str) -> str | None:
+    """A reply to a message that is only a greeting or thanks ("hi", "thanks!"): it asks the
+    documents nothing, so "the documents don't cover this" would be the wrong answer."""
+    if any(c.isalnum() for c in _without_frame(message)) or not any(c.isalnum() for c in message):
+        return None
+    if _THANKS.search(message):
+        return "You're welcome. Ask me anything else about the documents."
+    return "Hello! Ask me a question about the documents and I'll answer by quoting them."
 
 
 def unshouted(question: str) -> str:

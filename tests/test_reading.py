@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from assistant import Assistant
-from assistant.reading import unframed, unshouted
+from assistant.reading import small_talk_reply, unframed, unshouted
 
 
 @pytest.mark.parametrize(
@@ -47,3 +47,29 @@ def test_the_same_question_typed_another_way_gets_the_same_answer(assistant: Ass
         answer = assistant.answer(typed)
         assert answer.citations == plain.citations, typed
         assert answer.question == typed  # the user's words, as asked
+
+
+@pytest.mark.parametrize(
+    ("message", "reply"),
+    [
+        ("hi", "Hello!"),
+        ("Good morning all!", "Hello!"),
+        ("thanks!", "You're welcome."),
+        ("Hi! Thank you so much", "You're welcome."),
+        ("hi, why was it banned?", None),  # a question: answered, not greeted
+        ("Tell me", None),
+        ("", None),
+    ],
+)
+def test_a_greeting_or_thanks_alone_gets_a_reply_not_a_refusal(
+    message: str, reply: str | None
+) -> None:
+    answer = small_talk_reply(message)
+    assert (answer or "").startswith(reply or "") and (answer is None) == (reply is None)
+
+
+def test_small_talk_is_answered_without_quotes(assistant: Assistant) -> None:
+    thanks = assistant.answer("Thanks a lot!")
+    assert not thanks.answered and not thanks.citations
+    assert thanks.text.startswith("You're welcome.")
+    assert "don't cover" in assistant.answer("Tell me").text
