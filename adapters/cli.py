@@ -41,6 +41,27 @@ def _knowledge_option(parser: argparse.ArgumentParser, default: Any) -> None:
     )
 
 
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, not {text!r}")
+    return value
+
+
+def _confidence_option(parser: argparse.ArgumentParser, default: Any) -> None:
+    parser.add_argument(
+        "--min-confidence",
+        metavar="P",
+        type=_probability,
+        default=default,
+        help="how sure (0-1) the assistant must be that the documents answer before it quotes "
+        "them; lower answers more and refuses less; default: $POLICY_QA_MIN_CONFIDENCE or 0.5",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="policy-qa",
@@ -49,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _knowledge_option(parser, None)
+    _confidence_option(parser, None)
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="log more (-vv for debug)"
     )
@@ -63,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         _knowledge_option(sub, argparse.SUPPRESS)
+        _confidence_option(sub, argparse.SUPPRESS)
         return sub
 
     ask = command("ask", "answer one question, or one per line of standard input with '-'")
@@ -100,7 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _load(args: argparse.Namespace) -> Assistant:
     # A progress bar on a terminal only: long first indexing shows how far it got.
-    return Assistant.load(args.knowledge, show_progress=sys.stderr.isatty())
+    return Assistant.load(
+        args.knowledge, show_progress=sys.stderr.isatty(), min_confidence=args.min_confidence
+    )
 
 
 def answer_json(answer: Answer) -> str:
@@ -193,7 +218,12 @@ def _eval(args: argparse.Namespace) -> int:
     with tqdm(
         total=total, desc="Questions", unit="q", disable=None, file=sys.stderr, leave=False
     ) as bar:
-        tallies = evaluate(args.file, knowledge, on_question=lambda: bar.update(1))
+        tallies = evaluate(
+            args.file,
+            knowledge,
+            on_question=lambda: bar.update(1),
+            min_confidence=args.min_confidence,
+        )
     if args.json:
         print(json.dumps({name: t.figures() for name, t in tallies.items()}, indent=2))
     else:

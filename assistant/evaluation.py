@@ -216,15 +216,20 @@ def evaluate(
     on_question: Callable[[], None] | None = None,
     cache_dir: Path | None = None,
     ranker: Ranker | None = None,
+    min_confidence: float | None = None,
 ) -> dict[str, Tally]:
-    """Run the assistant (with `ranker`, default the shipped weights) and both baselines over
-    every question of the file."""
+    """Run the assistant (with `ranker`, default the shipped weights, and `min_confidence`, see
+    min_confidence_setting) and both baselines over every question of the file."""
     embedder = embedder or default_embedder()
     tallies = {"policy-qa": Tally(), "plain BM25": Tally(), "plain dense": Tally()}
     with tempfile.TemporaryDirectory(prefix="policy-qa-eval-") as tmp:
         for eval_set in read_eval_file(path, knowledge_dir, Path(tmp)):
             assistant = Assistant.load(
-                eval_set.knowledge_dir, embedder=embedder, cache_dir=cache_dir, ranker=ranker
+                eval_set.knowledge_dir,
+                embedder=embedder,
+                cache_dir=cache_dir,
+                ranker=ranker,
+                min_confidence=min_confidence,
             )
             bm25 = PlainBM25(assistant.index)
             unfindable = gold_not_in_documents(eval_set.questions, assistant.documents)

@@ -10,7 +10,8 @@ import pytest
 
 from assistant import Answer, Assistant
 from assistant.answers import MAX_QUESTION_CHARS, answering_clause, normalize_question
-from assistant.errors import QuestionError
+from assistant.core import min_confidence_setting
+from assistant.errors import ConfigurationError, QuestionError
 from assistant.evaluation import read_eval_file
 from assistant.text import words
 from tests.conftest import DATA
@@ -229,3 +230,28 @@ def test_a_folder_of_one_sentence_still_answers_and_refuses(
     answered = tiny.answer("How are refunds paid?")
     assert answered.answered and answered.citations[0].quote.startswith("Refunds are paid")
     assert not tiny.answer("What is the weather in Moscow?").answered
+
+
+def test_a_lower_min_confidence_answers_what_the_default_refuses(assistant: Assistant) -> None:
+    offtopic = "What is the capital of France?"
+    assert not assistant.answer(offtopic).answered
+    eager = Assistant(assistant.index, assistant.embedder, assistant.knowledge_dir, None, 0.0)
+    assert eager.answer(offtopic).answered
+
+
+@pytest.mark.parametrize(("setting", "expected"), [("", 0.5), (" 0.3 ", 0.3), ("1", 1.0)])
+def test_min_confidence_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, setting: str, expected: float
+) -> None:
+    monkeypatch.setenv("POLICY_QA_MIN_CONFIDENCE", setting)
+    assert min_confidence_setting() == expected
+    assert min_confidence_setting(0.2) == 0.2  # an explicit value wins
+
+
+@pytest.mark.parametrize("setting", ["high", "-0.1", "1.5", "nan"])
+def test_a_bad_min_confidence_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch, setting: str
+) -> None:
+    monkeypatch.setenv("POLICY_QA_MIN_CONFIDENCE", setting)
+    with pytest.raises(ConfigurationError, match="from 0 to 1"):
+        min_confidence_setting()

@@ -116,6 +116,22 @@ def test_unusable_question_is_a_clear_error_not_a_traceback(
     assert as_json.returncode == 2 and json.loads(as_json.stdout)["answered"] is False
 
 
+def test_min_confidence_answers_more_and_a_bad_value_is_named(env: dict[str, str]) -> None:
+    offtopic = "What is the capital of France?"
+    strict = json.loads(run(env, "ask", "--json", offtopic).stdout)
+    eager = json.loads(run(env, "--min-confidence", "0", "ask", "--json", offtopic).stdout)
+    assert not strict["answered"] and eager["answered"] and eager["citations"]
+    from_env = run({**env, "POLICY_QA_MIN_CONFIDENCE": "0"}, "ask", "--json", offtopic)
+    assert json.loads(from_env.stdout)["answered"]
+
+    out_of_range = run(env, "ask", "--min-confidence", "2", offtopic)
+    assert out_of_range.returncode == 2
+    assert b"--min-confidence: must be a number from 0 to 1, not '2'" in out_of_range.stderr
+    bad_env = run({**env, "POLICY_QA_MIN_CONFIDENCE": "high"}, "ask", offtopic)
+    assert bad_env.returncode == 4 and b"Traceback" not in bad_env.stderr
+    assert b"POLICY_QA_MIN_CONFIDENCE must be a number from 0 to 1, not 'high'" in bad_env.stderr
+
+
 def test_knowledge_folder_problems_are_exit_code_3(env: dict[str, str], tmp_path: Path) -> None:
     missing = run(env, "ask", "--knowledge", str(tmp_path / "nope"), "Why?")
     assert missing.returncode == 3 and b"does not exist" in missing.stderr
