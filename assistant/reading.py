@@ -12,7 +12,7 @@ from assistant.spelling import corrected
 
 _GREETING = re.compile(
     r"^\s*(?:(?:hi|hello|hey|hiya|greetings|good (?:morning|afternoon|evening))"
-    r"(?: there| all| team| everyone| folks)?(?:\s*[,!.:;-]+\s*|\s*$))+",
+    r"(?: there| all| team| everyone| folks)?(?:\s*[,!.:;]+\s*|\s+[-–—]+\s+|\s*$))+",
     re.IGNORECASE,
 )
 _THANKS = re.compile(

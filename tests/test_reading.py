@@ -20,7 +20,9 @@ from assistant.reading import small_talk_reply, unframed, unshouted
         ("Please, what is the fee?", "what is the fee?"),
         ("What is the fee, please?", "What is the fee?"),
         # Questions that only look like it stay as they are.
+        ("Hey - what is the late fee?", "what is the late fee?"),
         ("Can I take newspapers home?", "Can I take newspapers home?"),
+        ("Hi-vis jackets: who pays?", "Hi-vis jackets: who pays?"),
         ("What did the letter thank Twitter for?", "What did the letter thank Twitter for?"),
         ("How do I say thank you?", "How do I say thank you?"),
         ("Tell me", "Tell me"),  # nothing would remain
