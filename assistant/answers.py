@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from assistant.errors import QuestionError
+from assistant.reading import unframed
 from assistant.text import lexical_tokens, strip_invisible
 
 MAX_QUESTION_CHARS = 1000
@@ -69,6 +70,9 @@ def answering_clause(question: str, quote: str) -> tuple[int, int] | None:
     stands out. Lexical on purpose: renderers of every platform can call it, no model needed."""
     if len(quote) < HIGHLIGHT_MIN_CHARS:
         return None
+    # Read as the ranking read it: every surface then bolds the same clause, whatever the
+    # greeting or request around the question.
+    question = unframed(question)
     asked = set(lexical_tokens(question))
     why = bool(re.match(r"\s*(why|what\s+(reason|did|does|do)\b)", question, re.IGNORECASE))
     cuts = [0, *(m.end() for m in _CLAUSE_BREAK.finditer(quote)), len(quote)]

@@ -198,6 +198,15 @@ def test_highlight_marks_a_clause_without_changing_the_quote() -> None:
     assert answering_clause("When?", "Too short to highlight.") is None
 
 
+def test_the_highlight_reads_the_question_as_the_ranking_does(assistant: Assistant) -> None:
+    answer = assistant.answer("Why did Twitter ban Kaspersky's ads?")
+    quote = next(c.quote for c in answer.citations if "inherently conflicts" in c.quote)
+    plain = answering_clause("Why did Twitter ban Kaspersky's ads?", quote)
+    framed = answering_clause("Hi! Could you tell me why Twitter banned Kaspersky's ads?", quote)
+    assert plain is not None and framed == plain
+    assert quote[plain[0] : plain[1]].startswith("operates using a business model")
+
+
 @pytest.mark.parametrize(
     ("question", "quote"),
     [
