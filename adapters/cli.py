@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from assistant import Answer, Assistant, PolicyQAError
 from assistant.answers import normalize_question
+from assistant.core import probability
 from assistant.errors import ConfigurationError, KnowledgeError, QuestionError
 
 log = logging.getLogger(__name__)
@@ -43,12 +44,9 @@ def _knowledge_option(parser: argparse.ArgumentParser, default: Any) -> None:
 
 def _probability(text: str) -> float:
     try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, not {text!r}")
-    return value
+        return probability(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _confidence_option(parser: argparse.ArgumentParser, default: Any) -> None:

@@ -36,6 +36,17 @@ MAX_ANNOUNCED = 6  # list items
 MAX_ANNOUNCED_CHARS = 1200
 
 
+def probability(text: str) -> float:
+    """`text` as a number from 0 to 1 (ValueError, with the reason, otherwise)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"must be a number from 0 to 1, not {text.strip()!r}")
+    return value
+
+
 def min_confidence_setting(value: float | None = None) -> float:
     """`value`, else $POLICY_QA_MIN_CONFIDENCE, else ANSWER_THRESHOLD: how sure the assistant
     must be that the documents answer before it quotes them (lower answers more, refuses less)."""
@@ -43,17 +54,13 @@ def min_confidence_setting(value: float | None = None) -> float:
         raw = os.environ.get("POLICY_QA_MIN_CONFIDENCE", "").strip()
         if not raw:
             return ANSWER_THRESHOLD
-        try:
-            value = float(raw)
-        except ValueError:
-            value = float("nan")
-        if not 0.0 <= value <= 1.0:
-            raise ConfigurationError(
-                f"POLICY_QA_MIN_CONFIDENCE must be a number from 0 to 1, not {raw!r}."
-            )
-    if not 0.0 <= value <= 1.0:
-        raise ConfigurationError(f"The minimum confidence must be from 0 to 1, not {value}.")
-    return value
+        source, text = "POLICY_QA_MIN_CONFIDENCE", raw
+    else:
+        source, text = "The minimum confidence", str(value)
+    try:
+        return probability(text)
+    except ValueError as e:
+        raise ConfigurationError(f"{source} {e}.") from None
 
 
 def _display_path(path: Path) -> str:
@@ -135,9 +142,9 @@ class Assistant:
             return Answer(question=question, answered=False, text=str(e), citations=())
         if reply := small_talk_reply(asked):
             return Answer(question=asked, answered=False, text=reply, citations=())
+        read_as = read_question(asked, self.index.passages_with)
         # One BLAS thread: our products are matrix-vector, and OpenBLAS workers spinning after
         # them steal the cores the ONNX model needs (measured: 24 ms -> 13 ms per answer at 10k).
-        read_as = read_question(asked, self.index.passages_with)
         with self._threads.limit(limits=1, user_api="blas"):
             vectors = question_vectors(self.index, self.embedder, read_as)
             ranked = rank(self.index, read_as, vectors, self.ranker)

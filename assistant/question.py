@@ -87,10 +87,6 @@ class Adapter:
         moved: Vectors = question_vector + self.matrix @ question_vector
         return moved / max(float(np.linalg.norm(moved)), 1e-12)
 
-    def familiarity(self, question_vector: Vectors) -> float:
-        """Mean cosine of the three fitted questions most like this one."""
-        return _familiarity(self.questions @ question_vector)
-
     def exemplar(self, question_vector: Vectors) -> Exemplar:
         """What answers to questions like this one looked like: a policy that says "we do not
         knowingly collect data from children" says it much as other policies do, in words the
@@ -131,7 +127,7 @@ class Adapter:
 class Exemplar(NamedTuple):
     """The blended answers of a question's nearest fitted questions: their unit vector, and the
     words they used most (lexical tokens) with their blended shares, and the question's
-    familiarity (Adapter.familiarity)."""
+    familiarity: the mean cosine of the three fitted questions most like it."""
 
     vector: Vectors
     terms: dict[str, float]

@@ -42,7 +42,7 @@ def corrected(question: str, passages_with: Callable[[str], int]) -> str:
     def fix(match: re.Match[str]) -> str:
         typed = match.group()
         word = typed.lower()
-        if word in english_words() or passages_with(stems([word])[0]):
+        if passages_with(stems([word])[0]) or word in english_words():
             return typed
         # A function word wins: it is the likeliest thing to have typed, and it carries no topic.
         candidates = sorted(_one_edit(word))

@@ -21,9 +21,9 @@ def test_adapter_knows_policy_questions_better_than_others(assistant: Assistant)
             "Write me a poem about cats",
         ]
     )
-    assert adapter.familiarity(policy) > 0.8
-    assert adapter.familiarity(article) < 0.6
-    assert adapter.familiarity(chit_chat) < 0.6
+    assert adapter.exemplar(policy).familiarity > 0.8
+    assert adapter.exemplar(article).familiarity < 0.6
+    assert adapter.exemplar(chit_chat).familiarity < 0.6
 
 
 def test_adapter_moves_a_question_but_keeps_it_unit_length(assistant: Assistant) -> None:
