@@ -152,6 +152,11 @@ def prepare(
     return prepared
 
 
+def _answerable(prepared: list[Prepared]) -> Array:
+    """1.0 for a question that has an answer in its documents, 0.0 for one to refuse."""
+    return np.array([0.0 if p.labels is None else 1.0 for p in prepared])
+
+
 def _ranking_items(prepared: list[Prepared]) -> list[tuple[int, tuple[Array, Array, float]]]:
     """(row in `prepared`, (features, labels, weight)) of the questions that have an answer."""
     return [
@@ -180,7 +185,7 @@ def cross_validation(prepared: list[Prepared], rows: Array) -> HeldOut:
     with weights fitted without it (PolicyQA always in), and refused by a refusal fitted without
     it on features computed with those weights, so nothing it asks leaks in."""
     items = _ranking_items(prepared)
-    ry = np.array([0.0 if p.labels is None else 1.0 for p in prepared])
+    ry = _answerable(prepared)
     rw = np.array([p.weight for p in prepared])
     question_fold = np.full(len(prepared), -1)
     question_fold[rows] = np.arange(rows.sum()) % ARTICLE_FOLDS
@@ -199,7 +204,7 @@ def cross_validation(prepared: list[Prepared], rows: Array) -> HeldOut:
 
 
 def _report(name: str, held: HeldOut, rows: Array, prepared: list[Prepared]) -> None:
-    ry = np.array([p.labels is not None for p in prepared])
+    ry = _answerable(prepared) == 1.0
     ranked = rows & ~np.isnan(held.hit1)
     p = held.answered
     answered, refused = np.mean(p[rows & ry] >= 0.5), np.mean(p[rows & ~ry] < 0.5)
@@ -257,7 +262,7 @@ def main() -> None:
         "hit@1 {:.3f}, hit@3 {:.3f}".format(*_hits(weights, policy_items))
     )
     rx = _refusal_rows(prepared, weights)
-    ry = np.array([0.0 if p.labels is None else 1.0 for p in prepared])
+    ry = _answerable(prepared)
     refusal = _fit_refusal(rx, ry, np.array([p.weight for p in prepared]))
     p = _answered(refusal, rx)
     print(
