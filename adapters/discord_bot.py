@@ -26,7 +26,7 @@ from discord import app_commands
 from adapters.limits import PerUserRateLimiter
 from adapters.render import one_line, pack, shorten
 from assistant import Answer, Assistant, Citation
-from assistant.answers import MAX_QUESTION_CHARS, answering_clause
+from assistant.answers import MAX_QUESTION_CHARS, answering_clause, quotes_header
 from assistant.documents import Document
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ def render_payloads(answer: Answer, assistant: Assistant) -> list[dict[str, Any]
     if asked:
         blocks.append(f"**Asked:** {_escape(shorten(asked, QUESTION_ECHO_CHARS))}")
     if answer.answered:
-        blocks.append("From the documents:")
+        blocks.append(_escape(quotes_header(answer.citations)))
         for citation in answer.citations:
             document = assistant.document(citation.path)
             blocks.extend(_citation_blocks(answer.question, citation, document))

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from adapters.render import one_line, pack, shorten
 from assistant import Answer, Citation
-from assistant.answers import answering_clause
+from assistant.answers import answering_clause, quotes_header
 from assistant.documents import Document
 
 SECTION_LIMIT = 3_000  # Slack refuses a section whose text is longer
@@ -134,6 +134,8 @@ def _units(answer: Answer, lookup: DocumentLookup) -> list[list[dict[str, Any]]]
     if not answer.answered or not answer.citations:
         units.append([_section(escape(shorten(answer.text, 2_900)) or NOT_COVERED)])
         return units
+    if not answer.sure:
+        units[0].append(_section(escape(quotes_header(answer.citations))))
     for citation in answer.citations:
         bold = answering_clause(answer.question, citation.quote)
         unit = [_section(text) for text in quote_sections(citation.quote, bold)]

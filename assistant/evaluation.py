@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answers import Answer
+from assistant.answers import SURE_THRESHOLD, Answer
 from assistant.core import Assistant
 from assistant.documents import Document
 from assistant.embedding import Embedder, default_embedder
@@ -48,21 +48,32 @@ class Tally:
     answered: int = 0
     refused: int = 0
     violations: int = 0
+    # For a system whose answers say when they may not answer (Answer.sure): answerable questions
+    # answered without that caveat, and unanswerable ones refused or answered with it.
+    tells_unsure: bool = False
+    answered_sure: int = 0
+    refused_or_unsure: int = 0
     misses: list[str] = field(default_factory=list)
     # Answerable questions none of whose gold phrases occur in the documents: no quote can ever
     # hit them, so they point at a slip in the eval file (shared by every system in a run).
     unfindable: list[str] = field(default_factory=list)
 
-    def add(self, question: Question, quotes: list[str], answered: bool) -> None:
-        """Count one question: `quotes` in rank order (empty when refused)."""
+    def add(
+        self, question: Question, quotes: list[str], answered: bool, sure: bool | None = None
+    ) -> None:
+        """Count one question: `quotes` in rank order (empty when refused); `sure`: whether the
+        answer came without a caveat, for a system that says (None otherwise)."""
+        self.tells_unsure |= sure is not None
         if question.gold is None:
             self.out_of_scope += 1
             self.refused += not answered
+            self.refused_or_unsure += not (answered and sure)
             if answered:
                 self.misses.append(f"answered out-of-scope: {question.text}")
             return
         self.in_scope += 1
         self.answered += answered
+        self.answered_sure += bool(answered and sure)
         gold = [fold(g) for g in question.gold]
         hits = [any(g in fold(q) for g in gold) for q in quotes[:3]]
         self.hit1 += bool(hits[:1] and hits[0])
@@ -72,8 +83,12 @@ class Tally:
 
     def merge(self, other: Tally) -> None:
         """Add another run's counts to these (misses are not carried over)."""
-        for name in ("in_scope", "out_of_scope", "hit1", "hit3", "answered", "refused"):
+        for name in (
+            "in_scope", "out_of_scope", "hit1", "hit3", "answered", "refused", "answered_sure",
+            "refused_or_unsure",
+        ):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.tells_unsure |= other.tells_unsure
         self.violations += other.violations
         self.unfindable += other.unfindable
 
@@ -86,6 +101,12 @@ class Tally:
             "hit@3": share(self.hit3, self.in_scope),
             "answered": share(self.answered, self.in_scope),
             "refused": share(self.refused, self.out_of_scope),
+            "answered sure": share(self.answered_sure, self.in_scope)
+            if self.tells_unsure
+            else None,
+            "refused or unsure": (
+                share(self.refused_or_unsure, self.out_of_scope) if self.tells_unsure else None
+            ),
             "violations": self.violations,
             "in_scope": self.in_scope,
             "out_of_scope": self.out_of_scope,
@@ -239,7 +260,7 @@ def evaluate(
                 answer = assistant.answer(question.text)
                 tallies["policy-qa"].violations += verbatim_violations(answer)
                 tallies["policy-qa"].add(
-                    question, [c.quote for c in answer.citations], answer.answered
+                    question, [c.quote for c in answer.citations], answer.answered, answer.sure
                 )
                 for name, (top, answers) in (
                     ("plain BM25", bm25.top(question.text)),
@@ -269,14 +290,16 @@ def count_questions(path: Path) -> int:
 
 def format_table(path: Path, tallies: dict[str, Tally]) -> str:
     """The figures side by side, with policy-qa's ratio to each baseline."""
-    rows = ["hit@1", "hit@3", "answered", "refused", "violations"]
+    rows = [
+        "hit@1", "hit@3", "answered", "refused", "answered sure", "refused or unsure", "violations"
+    ]  # fmt: skip
     names = list(tallies)
     figures = {n: tallies[n].figures() for n in names}
     first = figures[names[0]]
     lines = [
         f"{path.name}: {first['in_scope']} answerable, {first['out_of_scope']} unanswerable questions",
         "",
-        f"{'':12}"
+        f"{'':18}"
         + "".join(f"{n:>14}" for n in names)
         + "".join(f"{'÷ ' + n:>16}" for n in names[1:]),
     ]
@@ -291,12 +314,14 @@ def format_table(path: Path, tallies: dict[str, Tally]) -> str:
             for v in values[1:]:
                 mine = values[0]
                 ratios += f"{(f'{mine / v:.2f}x' if isinstance(mine, float) and v else '—'):>16}"
-        lines.append(f"{row:12}{cells}{ratios}")
+        lines.append(f"{row:18}{cells}{ratios}")
     lines += [
         "",
         "hit@k: share of answerable questions with a gold phrase in one of the first k quotes",
         "(for policy-qa a refusal is a miss; a baseline's ranking counts whatever its refusal rule says).",
         "answered: share of answerable questions answered; refused: share of unanswerable ones refused.",
+        "answered sure: answered without the caveat that the documents may not answer (below a",
+        f"confidence of {SURE_THRESHOLD}); refused or unsure: unanswerable ones refused or answered with it.",
         f"Baselines: plain BM25 (bm25s, default tokenizer) and plain dense (cosine, refusing below "
         f"{NAIVE_COSINE_THRESHOLD}) over the same sentences.",
     ]

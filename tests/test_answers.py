@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from assistant import Answer, Assistant
-from assistant.answers import MAX_QUESTION_CHARS, answering_clause, normalize_question
+from assistant.answers import (
+    MAX_QUESTION_CHARS,
+    SURE_HEADER,
+    SURE_THRESHOLD,
+    UNSURE_HEADER,
+    answering_clause,
+    normalize_question,
+)
 from assistant.core import min_confidence_setting
 from assistant.errors import ConfigurationError, QuestionError
 from assistant.evaluation import read_eval_file
@@ -43,6 +50,16 @@ def test_why_was_kaspersky_banned_is_answered_with_cited_quotes(assistant: Assis
         (c.score for c in answer.citations), reverse=True
     )
     assert first.quote in answer.text.replace("**", "")
+    assert answer.sure and answer.text.startswith(SURE_HEADER)
+
+
+def test_an_answer_the_assistant_is_unsure_of_says_so(assistant: Assistant) -> None:
+    # The article speaks of Twitter's ads but not of who sells them: the closest quotes are shown
+    # (confidence 0.61, between the refusal at 0.5 and SURE_THRESHOLD), with a caveat first.
+    answer = assistant.answer("Who runs Twitter's ad sales?")
+    assert answer.answered and not answer.sure
+    assert answer.citations[0].score < SURE_THRESHOLD
+    assert answer.text.startswith(UNSURE_HEADER + "\n\n1. “")
 
 
 def test_every_quote_is_verbatim_over_the_dev_and_held_out_sets(assistant: Assistant) -> None:

@@ -20,6 +20,7 @@ from adapters import discord_bot
 from adapters.discord_bot import FAILED, create_bot, render_payloads
 from adapters.limits import PerUserRateLimiter
 from assistant import Answer, Assistant, Citation
+from assistant.answers import SURE_HEADER, UNSURE_HEADER
 from tests.doubles import BrokenAssistant, SlowAssistant
 from tests.fake_discord import discord_world
 
@@ -65,6 +66,20 @@ def test_payloads_quote_and_cite_each_passage(assistant: Assistant) -> None:
     speakers = [c.speaker or "narration" for c in answer.citations]
     assert sum(content.count(f"— {s} · ") for s in set(speakers)) == len(answer.citations)
     assert f"{doc.publisher}, {doc.author}, {doc.date}" in content
+
+
+@pytest.mark.parametrize(
+    ("question", "header"),
+    [(KASPERSKY, SURE_HEADER), ("Who runs Twitter's ad sales?", UNSURE_HEADER)],
+)
+def test_an_unsure_answer_says_so_before_its_quotes(
+    assistant: Assistant, question: str, header: str
+) -> None:
+    answer = assistant.answer(question)
+    content = render_payloads(answer, assistant)[0]["content"]
+    assert answer.answered and answer.sure == (header == SURE_HEADER)
+    asked, caveat, first_quote = content.split("\n\n")[:3]
+    assert asked.startswith("**Asked:**") and caveat == header and first_quote.startswith("> ")
 
 
 def test_a_quoted_list_stays_a_quoted_list(tmp_path: Path, cache_dir: Path) -> None:

@@ -16,6 +16,7 @@ from adapters.slack_render import (
     render_payloads,
 )
 from assistant import Answer, Assistant, Citation
+from assistant.answers import UNSURE_HEADER
 
 # Slack refused messages near 13k characters (msg_blocks_too_long): the margin we promise.
 MESSAGE_CEILING = 12_000
@@ -68,6 +69,21 @@ def test_long_answer_is_split_at_quote_boundaries_within_limits(assistant: Assis
         [holder] = holders  # one quote, one message: never split across messages
         pieces = [line[2:] for s in sections_of(holder) for line in s.split("\n")]
         assert escape(citation.quote) in "".join(pieces)
+
+
+@pytest.mark.parametrize(
+    ("question", "sure"),
+    [("Why was Kaspersky banned?", True), ("Who runs Twitter's ad sales?", False)],
+)
+def test_an_unsure_answer_says_so_before_its_quotes(
+    assistant: Assistant, question: str, sure: bool
+) -> None:
+    answer = assistant.answer(question)
+    [payload] = render_payloads(answer, assistant)
+    assert answer.answered and answer.sure == sure
+    first = sections_of(payload)[0]
+    assert (first == UNSURE_HEADER) != sure and first.startswith("> ") == sure
+    assert (UNSURE_HEADER in payload["text"]) != sure  # the notification carries the caveat too
 
 
 def test_unanswered_question_says_the_documents_do_not_cover_it(assistant: Assistant) -> None:
