@@ -120,7 +120,7 @@ def render_payloads(answer: Answer, assistant: Assistant) -> list[dict[str, Any]
     if asked:
         blocks.append(f"**Asked:** {_escape(shorten(asked, QUESTION_ECHO_CHARS))}")
     if answer.answered:
-        blocks.append(_escape(quotes_header(answer.citations)))
+        blocks.append(_escape(quotes_header(answer.caveat)))
         for citation in answer.citations:
             document = assistant.document(citation.path)
             blocks.extend(_citation_blocks(answer.question, citation, document))

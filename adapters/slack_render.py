@@ -134,8 +134,8 @@ def _units(answer: Answer, lookup: DocumentLookup) -> list[list[dict[str, Any]]]
     if not answer.answered or not answer.citations:
         units.append([_section(escape(shorten(answer.text, 2_900)) or NOT_COVERED)])
         return units
-    if not answer.sure:
-        units[0].append(_section(escape(quotes_header(answer.citations))))
+    if answer.caveat:
+        units[0].append(_section(escape(quotes_header(answer.caveat))))
     for citation in answer.citations:
         bold = answering_clause(answer.question, citation.quote)
         unit = [_section(text) for text in quote_sections(citation.quote, bold)]

@@ -11,12 +11,8 @@ from assistant.reading import unframed
 from assistant.text import lexical_tokens, strip_invisible
 
 MAX_QUESTION_CHARS = 1000
-# Below this calibrated probability that the documents answer, an answer opens by saying it may
-# not be what was asked. On our training questions (the article and our four documents), answers
-# under it were wrong 11 times in 28, answers above it 24 times in 145.
-SURE_THRESHOLD = 0.7
 SURE_HEADER = "From the documents:"
-UNSURE_HEADER = "I'm not sure the documents answer this. The closest passages:"
+UNSURE = "I'm not sure the documents answer this."
 
 
 @dataclass(frozen=True)
@@ -39,22 +35,35 @@ class Answer:
     answered: bool
     text: str  # the whole answer as a person reads it
     citations: tuple[Citation, ...]
+    # Why the quotes may not answer, said before them ("The documents don't mention “Spain”.");
+    # None when they likely do.
+    caveat: str | None = None
 
     @property
     def sure(self) -> bool:
-        """Answered, and likely enough to answer to be shown without a caveat."""
-        return likely_answers(self.citations)
+        """Answered without a caveat."""
+        return self.answered and self.caveat is None
 
 
-def likely_answers(citations: tuple[Citation, ...]) -> bool:
-    """Is the best quote likely enough to answer (SURE_THRESHOLD)? Its score is the probability
-    that the documents answer at all."""
-    return bool(citations) and citations[0].score >= SURE_THRESHOLD
+def quotes_header(caveat: str | None) -> str:
+    """The line before the quotes: plain when they likely answer, the caveat when not."""
+    return SURE_HEADER if caveat is None else f"{caveat} The closest passages:"
 
 
-def quotes_header(citations: tuple[Citation, ...]) -> str:
-    """The line before the quotes: plain when they likely answer, a caveat when not."""
-    return SURE_HEADER if likely_answers(citations) else UNSURE_HEADER
+def unmentioned(names: list[str], question: str) -> str:
+    """The caveat for names the documents never mention, as the question spells them: adjacent
+    ones together ("Premier Inn")."""
+    phrases: list[str] = []
+    run: list[str] = []
+    for word in [*re.findall(r"[\w’'-]+", question), ""]:
+        if word in names:
+            run.append(word)
+        elif run:
+            phrases.append(" ".join(run))
+            run = []
+    quoted = [f"“{p}”" for p in dict.fromkeys(phrases)] or [f"“{n}”" for n in names]
+    listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+    return f"The documents don't mention {listed}."
 
 
 def normalize_question(raw: str) -> str:
@@ -127,11 +136,13 @@ def attribution(citation: Citation) -> str:
     return f"{who} · {citation.source}, {citation.locator}"
 
 
-def render_text(question: str, citations: tuple[Citation, ...], scope: str) -> str:
+def render_text(
+    question: str, citations: tuple[Citation, ...], scope: str, caveat: str | None = None
+) -> str:
     """The answer as a terminal shows it; the answering clause of a long quote in **bold**."""
     if not citations:
         return f"The documents don't cover this. I found nothing in {scope} that answers it."
-    lines = [quotes_header(citations), ""]
+    lines = [quotes_header(caveat), ""]
     for number, citation in enumerate(citations, 1):
         quote = citation.quote
         span = answering_clause(question, quote)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answers import SURE_THRESHOLD, Answer
-from assistant.core import Assistant
+from assistant.answers import Answer
+from assistant.core import SURE_THRESHOLD, Assistant
 from assistant.documents import Document
 from assistant.embedding import Embedder, default_embedder
 from assistant.errors import PolicyQAError
@@ -320,8 +320,8 @@ def format_table(path: Path, tallies: dict[str, Tally]) -> str:
         "hit@k: share of answerable questions with a gold phrase in one of the first k quotes",
         "(for policy-qa a refusal is a miss; a baseline's ranking counts whatever its refusal rule says).",
         "answered: share of answerable questions answered; refused: share of unanswerable ones refused.",
-        "answered sure: answered without the caveat that the documents may not answer (below a",
-        f"confidence of {SURE_THRESHOLD}); refused or unsure: unanswerable ones refused or answered with it.",
+        f"answered sure: answered without a caveat (given under a confidence of {SURE_THRESHOLD}, or for a name",
+        "the documents never mention); refused or unsure: unanswerable ones refused or answered with one.",
         f"Baselines: plain BM25 (bm25s, default tokenizer) and plain dense (cosine, refusing below "
         f"{NAIVE_COSINE_THRESHOLD}) over the same sentences.",
     ]

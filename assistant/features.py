@@ -73,7 +73,7 @@ class Signals(NamedTuple):
     exemplar_stats: tuple[float, float, float]
     exemplar_lexical: Floats  # IDF-weighted shares of the exemplar's words, per passage (max 1)
     dense_median: float
-    unknown_names: int  # names in the question (capitalised words) that no passage contains
+    unknown_names: list[str]  # names in the question (capitalised words) no passage contains
     answer_type: str | None  # what kind of answer the question asks for (cues.ANSWER_TYPES)
 
 

@@ -151,19 +151,25 @@ def load_adapter(path: Path, suffix: str = "") -> Adapter:
 
 
 _CAPITALISED = re.compile(r"\b[A-Z][\w’'-]*")
+_NOT_NAMES = frozenset({"ok", "okay"})  # written in capitals, but words, not names
 _SENTENCE_END = re.compile(r"[.!?]+\s+")
 
 
-def unknown_names(index: Index, question: str) -> int:
-    """How many capitalised words, other than a sentence's first, are absent from every passage:
-    a question about someone or something the documents never name is rarely answered there."""
-    names = set()
+def unknown_names(index: Index, question: str) -> list[str]:
+    """The capitalised words, other than a sentence's first, that no passage contains, in the
+    order asked: a question about someone or something the documents never name is rarely
+    answered there."""
+    names: list[str] = []
     for sentence in _SENTENCE_END.split(question):
         first_word = _QUESTION_WORD.search(sentence)
         if first_word:
-            names.update(_CAPITALISED.findall(sentence[first_word.end() :]))
-    return sum(
-        1
-        for name in names
-        if (tokens := lexical_tokens(name)) and all(index.passages_with(t) == 0 for t in tokens)
+            names += _CAPITALISED.findall(sentence[first_word.end() :])
+    return list(
+        dict.fromkeys(
+            name
+            for name in names
+            if name.casefold() not in _NOT_NAMES
+            and (tokens := lexical_tokens(name))
+            and all(index.passages_with(t) == 0 for t in tokens)
+        )
     )

@@ -38,6 +38,17 @@ class Ranked:
 
 
 @dataclass(frozen=True)
+class Ranking:
+    """The best candidates, best first, and what the refusal made of the question."""
+
+    candidates: list[Ranked]
+    unmentioned: list[str]  # names in the question that no passage contains
+    # The probability that the documents answer the rest of the question, were those names words
+    # they use (the first candidate's confidence when there are none).
+    answered_without_names: float
+
+
+@dataclass(frozen=True)
 class Ranker:
     """The fitted weights: ranking, refusal, and the question adapter."""
 
@@ -83,12 +94,12 @@ def rank(
     vectors: Vectors,
     ranker: Ranker | None = None,
     top: int = 10,
-) -> list[Ranked]:
+) -> Ranking:
     """The best candidates for the question, best first. `confidence` is the calibrated
     probability that the documents answer the question, times the candidate's share relative
     to the best one. `vectors`: from question_vectors; `ranker` defaults to the shipped one."""
     if len(index) == 0:
-        return []
+        return Ranking([], [], 0.0)
     model = ranker or shipped_ranker()
     given = signals(index, question, vectors, model.adapter)
     rows = given.rows
@@ -99,16 +110,22 @@ def rank(
     per_passage = features(index, question, given)
     x = candidate_features(index, pairs, per_passage, position)
     scores = x @ model.weights_for(given.familiarity)
-    evidence = answerability(index, given, x, scores)
-    answered = float(answered_probability(evidence, model.refusal_weights, model.refusal_bias))
+
+    def answered(names_as_known: bool) -> float:
+        evidence = answerability(index, given, x, scores, names_as_known)
+        return float(answered_probability(evidence, model.refusal_weights, model.refusal_bias))
+
+    as_asked = answered(names_as_known=False)
     order = np.argsort(-scores)[:top]
     best = float(scores[order[0]])
-    return [
+    candidates = [
         Ranked(
             int(pairs[i, 0]),
             int(pairs[i, 1]),
             float(scores[i]),
-            answered * float(np.exp(scores[i] - best)),
+            as_asked * float(np.exp(scores[i] - best)),
         )
         for i in order
     ]
+    names = given.unknown_names
+    return Ranking(candidates, names, answered(names_as_known=True) if names else as_asked)

@@ -7,6 +7,7 @@ import numpy as np
 
 from assistant.features import CANDIDATE_FEATURES, Floats, Signals
 from assistant.index import Index
+from assistant.text import lexical_tokens
 
 REFUSAL_FEATURES = (
     "best_score", "best_dense", "best_lexical_raw", "best_coverage", "corpus_coverage",
@@ -19,13 +20,18 @@ TYPICAL_UNRELATED_DENSE = 0.1
 PRIOR_PASSAGES = 20
 
 
-def answerability(index: Index, given: Signals, x: Floats, scores: Floats) -> Floats:
+def answerability(
+    index: Index, given: Signals, x: Floats, scores: Floats, names_as_known: bool = False
+) -> Floats:
     """Question-level evidence that the documents answer it (REFUSAL_FEATURES, in order), from
-    the question's signals and its candidates' features and scores."""
+    the question's signals and its candidates' features and scores. `names_as_known`: the
+    evidence were the names the documents never mention words they use, that is, whether they
+    answer the rest of the question ("Can I get a Labrador?" of a rule on dogs)."""
     best = int(np.argmax(scores))
     column = CANDIDATE_FEATURES.index
     n = len(index)
-    idf = given.idf
+    names = {t for name in given.unknown_names for t in lexical_tokens(name)}
+    idf = {t: v for t, v in given.idf.items() if not (names_as_known and t in names)}
     known = [t for t in idf if index.passages_with(t) > 0]
     dense, moved = x[:, column("max_dense")], x[:, column("max_adapted")]
     focus = x[:, column("max_focused")]
@@ -40,14 +46,14 @@ def answerability(index: Index, given: Signals, x: Floats, scores: Floats) -> Fl
         x[best, column("max_lexical_raw")],
         x[best, column("max_coverage")],
         sum(idf[t] for t in known) / sum(idf.values()) if idf else 0.0,
-        np.log1p(len(idf)),
+        np.log1p(len(given.idf)),
         margin(dense.max(), given.dense_median),
         len(known) / len(idf) if idf else 0.0,
         moved.max(),
         margin(moved.max(), given.moved_stats[2]),
         focus.max(),
         margin(focus.max(), given.focus_stats[2]),
-        min(given.unknown_names, 2),
+        0 if names_as_known else min(len(given.unknown_names), 2),
         given.familiarity,
         # Asked when / how many / who / why, and the best quote holds no date / figure / name /
         # cause.

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-FIELDS = {"question", "answered", "text", "citations"}
+FIELDS = {"question", "answered", "text", "citations", "caveat"}
 CITATION_FIELDS = {"quote", "path", "start", "end", "source", "locator", "speaker", "score"}
 
 

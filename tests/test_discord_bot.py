@@ -20,7 +20,7 @@ from adapters import discord_bot
 from adapters.discord_bot import FAILED, create_bot, render_payloads
 from adapters.limits import PerUserRateLimiter
 from assistant import Answer, Assistant, Citation
-from assistant.answers import SURE_HEADER, UNSURE_HEADER
+from assistant.answers import SURE_HEADER, UNSURE, quotes_header
 from tests.doubles import BrokenAssistant, SlowAssistant
 from tests.fake_discord import discord_world
 
@@ -70,7 +70,7 @@ def test_payloads_quote_and_cite_each_passage(assistant: Assistant) -> None:
 
 @pytest.mark.parametrize(
     ("question", "header"),
-    [(KASPERSKY, SURE_HEADER), ("Who runs Twitter's ad sales?", UNSURE_HEADER)],
+    [(KASPERSKY, SURE_HEADER), ("Who runs Twitter's ad sales?", quotes_header(UNSURE))],
 )
 def test_an_unsure_answer_says_so_before_its_quotes(
     assistant: Assistant, question: str, header: str

@@ -54,7 +54,8 @@ def _figures(tally: Tally) -> dict[str, float]:
             },
         ),  # fmt: skip
         # fitted on (benchmarks/fit_ranker.py); measured: hit@1 0.533, hit@3 0.667, answered 0.933,
-        # refused 0.833
+        # refused 0.667 (0.833 before a question naming what they never mention was answered with a
+        # caveat; refused or unsure is still 0.833)
         ("kaspersky-dev.jsonl", {"hit@1": 0.46, "hit@3": 0.6, "answered": 0.85, "refused": 0.65}),
     ],
 )
@@ -143,3 +144,26 @@ def test_plain_rules_no_fit_has_seen(embedder: Embedder, cache_dir: Path) -> Non
     minimums = {"hit@1": 0.54, "hit@3": 0.58, "answered": 0.58, "refused": 0.7}
     for figure, minimum in minimums.items():
         assert figures[figure] >= minimum, f"library: {figure} {figures[figure]} < {minimum}"
+
+
+OWN = Path(__file__).resolve().parent.parent / "benchmarks" / "own"
+
+
+def test_questions_naming_what_the_documents_never_mention(
+    embedder: Embedder, cache_dir: Path
+) -> None:
+    # Our four documents asked about with names of the asker's own ("Can I get a Labrador?"),
+    # 4 x (6 + 2) questions that no fit reads (it reads *-train.jsonl). Measured: hit@3 0.833,
+    # answered 0.917, refused or unsure 1.000 (before such questions were answered with the
+    # caveat naming what is missing: hit@3 0.250, answered 0.292); each threshold one question
+    # under, over the 24 answerable and 8 unanswerable questions together.
+    total = Tally()
+    for questions in sorted(OWN.glob("*-names.jsonl")):
+        folder = OWN / questions.name.removesuffix("-names.jsonl")
+        tallies = evaluate(questions, folder, embedder=embedder, cache_dir=cache_dir)
+        total.merge(tallies["policy-qa"])
+    figures = _figures(total)
+    assert (figures["in_scope"], figures["out_of_scope"]) == (24, 8)
+    minimums = {"hit@3": 0.79, "answered": 0.87, "refused or unsure": 0.87}
+    for figure, minimum in minimums.items():
+        assert figures[figure] >= minimum, f"names: {figure} {figures[figure]} < {minimum}"

@@ -110,10 +110,10 @@ def test_question_vectors_are_the_question_and_its_focus(assistant: Assistant) -
 
 def test_names_the_documents_never_mention_are_counted(assistant: Assistant) -> None:
     index = assistant.index
-    assert unknown_names(index, "Did Facebook also ban the ads?") == 1
-    assert unknown_names(index, "Is Linux supported on Tokyo servers?") == 2
+    assert unknown_names(index, "Did Facebook also ban the ads?") == ["Facebook"]
+    assert unknown_names(index, "Is Linux supported on Tokyo servers?") == ["Linux", "Tokyo"]
     # The first word is capitalised because it starts the question, not because it is a name.
-    assert unknown_names(index, "Bananas: does the letter mention them?") == 0
-    assert unknown_names(index, "What does the EFF do according to Kaspersky?") == 0
-    assert unknown_names(index, "I read the letter. Bananas aside, did Twitter reply?") == 0
-    assert unknown_names(index, "I read the letter. Bananas aside, did Facebook reply?") == 1
+    assert len(unknown_names(index, "Bananas: does the letter mention them?")) == 0
+    assert len(unknown_names(index, "What does the EFF do according to Kaspersky?")) == 0
+    assert len(unknown_names(index, "I read the letter. Bananas aside, did Twitter reply?")) == 0
+    assert len(unknown_names(index, "I read the letter. Bananas aside, did Facebook reply?")) == 1

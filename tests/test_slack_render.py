@@ -16,7 +16,7 @@ from adapters.slack_render import (
     render_payloads,
 )
 from assistant import Answer, Assistant, Citation
-from assistant.answers import UNSURE_HEADER
+from assistant.answers import UNSURE, quotes_header
 
 # Slack refused messages near 13k characters (msg_blocks_too_long): the margin we promise.
 MESSAGE_CEILING = 12_000
@@ -82,8 +82,9 @@ def test_an_unsure_answer_says_so_before_its_quotes(
     [payload] = render_payloads(answer, assistant)
     assert answer.answered and answer.sure == sure
     first = sections_of(payload)[0]
-    assert (first == UNSURE_HEADER) != sure and first.startswith("> ") == sure
-    assert (UNSURE_HEADER in payload["text"]) != sure  # the notification carries the caveat too
+    caveat = quotes_header(UNSURE)
+    assert (first == caveat) != sure and first.startswith("> ") == sure
+    assert (caveat in payload["text"]) != sure  # the notification carries the caveat too
 
 
 def test_unanswered_question_says_the_documents_do_not_cover_it(assistant: Assistant) -> None:
