@@ -171,16 +171,15 @@ class Assistant:
 
     def _verdict(self, ranking: Ranking, question: str) -> tuple[bool, str | None]:
         """Whether to answer, and with what caveat (None: plainly). A question that names
-        something the documents never mention is answered, saying so, when they answer the rest
-        of it: "Can I get a Labrador?" of a rule on dogs."""
+        something the documents never mention is answered when they answer the rest of it
+        ("Can I get a Labrador?" of a rule on dogs), always saying what they don't mention:
+        the quotes can only give the general rule."""
         confidence = ranking.candidates[0].confidence if ranking.candidates else 0.0
         names = unmentioned(ranking.unmentioned, question) if ranking.unmentioned else None
-        if confidence >= max(self.min_confidence, SURE_THRESHOLD):
-            return True, None
-        if confidence >= self.min_confidence:
-            return True, names or UNSURE
         if names and ranking.answered_without_names >= self.min_confidence:
             return True, names
+        if confidence >= self.min_confidence:
+            return True, UNSURE if confidence < SURE_THRESHOLD else None
         return False, None
 
     def _choose(self, ranked: list[Ranked]) -> list[Ranked]:

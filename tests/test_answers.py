@@ -77,6 +77,16 @@ def test_a_question_naming_what_the_documents_never_mention_is_answered_saying_s
     assert not library.answer("What is the capital of France?").answered
 
 
+def test_an_answer_to_a_question_naming_what_the_documents_never_mention_says_so(
+    assistant: Assistant,
+) -> None:
+    # Confident (0.87) that the article speaks of banning Kaspersky's ads, which it does: of
+    # Twitter's ban. Only the caveat tells the asker that Facebook is never mentioned.
+    answer = assistant.answer("Did Facebook also ban Kaspersky ads?")
+    assert answer.answered and not answer.sure
+    assert answer.caveat == "The documents don't mention “Facebook”."
+
+
 def test_the_caveat_names_what_is_missing_as_the_question_spells_it() -> None:
     question = "Can I claim a Premier Inn in Manchester, or a Hilton?"
     names = ["Premier", "Inn", "Manchester", "Hilton"]
