@@ -101,9 +101,9 @@ class Tally:
             "hit@3": share(self.hit3, self.in_scope),
             "answered": share(self.answered, self.in_scope),
             "refused": share(self.refused, self.out_of_scope),
-            "answered sure": share(self.answered_sure, self.in_scope)
-            if self.tells_unsure
-            else None,
+            "answered sure": (
+                share(self.answered_sure, self.in_scope) if self.tells_unsure else None
+            ),
             "refused or unsure": (
                 share(self.refused_or_unsure, self.out_of_scope) if self.tells_unsure else None
             ),
