@@ -61,9 +61,19 @@ def unmentioned(names: list[str], question: str) -> str:
         elif run:
             phrases.append(" ".join(run))
             run = []
-    quoted = [f"“{p}”" for p in dict.fromkeys(phrases)] or [f"“{n}”" for n in names]
-    listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
-    return f"The documents don't mention {listed}."
+    return f"The documents don't mention {_listed(phrases or names)}."
+
+
+def unused(words: list[str]) -> str:
+    """The caveat of an unsure answer to a question with words the documents never use, which
+    often are what it asks ("When was it founded?")."""
+    noun = "word" if len(words) == 1 else "words"
+    return f"I'm not sure the documents answer this: they never use the {noun} {_listed(words)}."
+
+
+def _listed(phrases: list[str]) -> str:
+    quoted = [f"“{p}”" for p in dict.fromkeys(phrases)]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 
 
 def normalize_question(raw: str) -> str:

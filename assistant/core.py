@@ -17,6 +17,7 @@ from assistant.answers import (
     normalize_question,
     render_text,
     unmentioned,
+    unused,
 )
 from assistant.documents import Document, load_documents
 from assistant.embedding import Embedder, default_embedder
@@ -26,7 +27,7 @@ from assistant.passages import Passage, opens_list_item
 from assistant.question import question_vectors
 from assistant.ranking import Ranked, Ranker, Ranking, rank
 from assistant.reading import read_question, small_talk_reply
-from assistant.text import words
+from assistant.text import lexical_tokens, words
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ ANSWER_THRESHOLD = 0.5
 # Below this probability an answer comes with a caveat. On our training questions (the article
 # and our four documents), answers under it were wrong 11 times in 28, answers above it 24 in 145.
 SURE_THRESHOLD = 0.7
+MAX_UNUSED_NAMED = 3  # words the caveat names, of those the documents never use
 # A second or third quote is shown only while it is at least this likely relative to the best.
 RELATIVE_FLOOR = 0.1
 # What a quote ending in a colon may take from what follows it.
@@ -178,9 +180,23 @@ class Assistant:
         names = unmentioned(ranking.unmentioned, question) if ranking.unmentioned else None
         if names and ranking.answered_without_names >= self.min_confidence:
             return True, names
+        if confidence >= max(SURE_THRESHOLD, self.min_confidence):
+            return True, None
         if confidence >= self.min_confidence:
-            return True, UNSURE if confidence < SURE_THRESHOLD else None
+            missing = self._unused_words(question)
+            return True, unused(missing[:MAX_UNUSED_NAMED]) if missing else UNSURE
         return False, None
+
+    def _unused_words(self, question: str) -> list[str]:
+        """The question's content words that no passage uses in any form."""
+        return list(
+            dict.fromkeys(
+                word
+                for word in words(question)
+                if (tokens := lexical_tokens(word))
+                and all(self.index.passages_with(t) == 0 for t in tokens)
+            )
+        )
 
     def _choose(self, ranked: list[Ranked]) -> list[Ranked]:
         """The best candidate, then up to two more that neither overlap nor repeat a chosen
