@@ -188,12 +188,15 @@ class Assistant:
         return False, None
 
     def _unused_words(self, question: str) -> list[str]:
-        """The question's content words that no passage uses in any form."""
+        """The question's content words that no passage uses in any form (not the word after
+        "how", which asks rather than names: "how much", "how many")."""
+        asked = words(question)
         return list(
             dict.fromkeys(
                 word
-                for word in words(question)
-                if (tokens := lexical_tokens(word))
+                for before, word in zip(["", *asked], asked, strict=False)
+                if before != "how"
+                and (tokens := lexical_tokens(word))
                 and all(self.index.passages_with(t) == 0 for t in tokens)
             )
         )

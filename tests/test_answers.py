@@ -63,6 +63,8 @@ def test_an_answer_the_assistant_is_unsure_of_says_so(assistant: Assistant) -> N
     assert answer.answered and not answer.sure and answer.caveat == caveat
     assert answer.citations[0].score < SURE_THRESHOLD
     assert answer.text.startswith(quotes_header(caveat) + "\n\n1. “")
+    # "much" asks (how much) rather than names what is missing.
+    assert assistant._unused_words("How much money did Kaspersky spend?") == ["money", "spend"]
     # Every word known, the caveat is the plain one (confidence 0.53).
     assert assistant.answer("what is securelist").caveat == UNSURE
 
