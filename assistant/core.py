@@ -24,10 +24,10 @@ from assistant.embedding import Embedder, default_embedder
 from assistant.errors import ConfigurationError, KnowledgeError, QuestionError
 from assistant.index import Cache, Index, default_cache_dir
 from assistant.passages import Passage, opens_list_item
-from assistant.question import question_vectors
+from assistant.question import question_vectors, unknown_words
 from assistant.ranking import Ranked, Ranker, Ranking, rank
 from assistant.reading import read_question, small_talk_reply
-from assistant.text import lexical_tokens, words
+from assistant.text import words
 
 log = logging.getLogger(__name__)
 
@@ -183,23 +183,9 @@ class Assistant:
         if confidence >= max(SURE_THRESHOLD, self.min_confidence):
             return True, None
         if confidence >= self.min_confidence:
-            missing = self._unused_words(question)
+            missing = unknown_words(self.index, question)
             return True, unused(missing[:MAX_UNUSED_NAMED]) if missing else UNSURE
         return False, None
-
-    def _unused_words(self, question: str) -> list[str]:
-        """The question's content words that no passage uses in any form (not the word after
-        "how", which asks rather than names: "how much", "how many")."""
-        asked = words(question)
-        return list(
-            dict.fromkeys(
-                word
-                for before, word in zip(["", *asked], asked, strict=False)
-                if before != "how"
-                and (tokens := lexical_tokens(word))
-                and all(self.index.passages_with(t) == 0 for t in tokens)
-            )
-        )
 
     def _choose(self, ranked: list[Ranked]) -> list[Ranked]:
         """The best candidate, then up to two more that neither overlap nor repeat a chosen

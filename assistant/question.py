@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from assistant.embedding import Embedder, Vectors
 from assistant.index import Index
-from assistant.text import lexical_tokens
+from assistant.text import lexical_tokens, words
 
 ADAPTER_FILE = Path(__file__).parent / "question_adapter.npz"
 
@@ -104,10 +104,10 @@ class Adapter:
         norm = float(np.linalg.norm(blended))
         vector = (blended / norm).astype(np.float32) if norm > 1e-6 else question_vector
         terms: dict[str, float] = {}
-        for weight, words, shares in zip(
+        for weight, answer_terms, shares in zip(
             weights, self.answer_terms[nearest], self.term_shares[nearest], strict=True
         ):
-            for word, share in zip(words, shares, strict=True):
+            for word, share in zip(answer_terms, shares, strict=True):
                 if word:
                     terms[word] = terms.get(word, 0.0) + float(weight * share)
         top = dict(sorted(terms.items(), key=lambda t: -t[1])[:EXEMPLAR_TERMS])
@@ -165,11 +165,24 @@ def unknown_names(index: Index, question: str) -> list[str]:
         if first_word:
             names += _CAPITALISED.findall(sentence[first_word.end() :])
     return list(
+        dict.fromkeys(n for n in names if n.casefold() not in _NOT_NAMES and _unused(index, n))
+    )
+
+
+def unknown_words(index: Index, question: str) -> list[str]:
+    """The question's content words, folded, that no passage uses in any form, in the order
+    asked; not the word after "how", which asks rather than names ("how much", "how many")."""
+    asked = words(question)
+    return list(
         dict.fromkeys(
-            name
-            for name in names
-            if name.casefold() not in _NOT_NAMES
-            and (tokens := lexical_tokens(name))
-            and all(index.passages_with(t) == 0 for t in tokens)
+            word
+            for before, word in zip(["", *asked], asked, strict=False)
+            if before != "how" and _unused(index, word)
         )
     )
+
+
+def _unused(index: Index, word: str) -> bool:
+    """Is `word` a content word that no passage contains in any form?"""
+    tokens = lexical_tokens(word)
+    return bool(tokens) and all(index.passages_with(t) == 0 for t in tokens)

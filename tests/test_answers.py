@@ -21,6 +21,7 @@ from assistant.answers import (
 from assistant.core import SURE_THRESHOLD, min_confidence_setting
 from assistant.errors import ConfigurationError, QuestionError
 from assistant.evaluation import read_eval_file
+from assistant.question import unknown_words
 from assistant.text import words
 from tests.conftest import DATA
 
@@ -64,7 +65,10 @@ def test_an_answer_the_assistant_is_unsure_of_says_so(assistant: Assistant) -> N
     assert answer.citations[0].score < SURE_THRESHOLD
     assert answer.text.startswith(quotes_header(caveat) + "\n\n1. “")
     # "much" asks (how much) rather than names what is missing.
-    assert assistant._unused_words("How much money did Kaspersky spend?") == ["money", "spend"]
+    assert unknown_words(assistant.index, "How much money did Kaspersky spend?") == [
+        "money",
+        "spend",
+    ]
     # Every word known, the caveat is the plain one (confidence 0.53).
     assert assistant.answer("what is securelist").caveat == UNSURE
 
