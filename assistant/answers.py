@@ -68,7 +68,7 @@ def unused(words: list[str]) -> str:
     """The caveat of an unsure answer to a question with words the documents never use, which
     often are what it asks ("When was it founded?")."""
     noun = "word" if len(words) == 1 else "words"
-    return f"I'm not sure the documents answer this: they never use the {noun} {_listed(words)}."
+    return f"{UNSURE.removesuffix('.')}: they never use the {noun} {_listed(words)}."
 
 
 def _listed(phrases: list[str]) -> str:

@@ -161,10 +161,10 @@ class Assistant:
             vectors = question_vectors(self.index, self.embedder, read_as)
             ranking = rank(self.index, read_as, vectors, self.ranker)
         answers, caveat = self._verdict(ranking, read_as)
+        # (_verdict answers only with a candidate, so an answer always has its citations.)
         citations = (
             tuple(self._cite(r) for r in self._choose(ranking.candidates)) if answers else ()
         )
-        caveat = caveat if citations else None
         scope = (
             f"the {len(self.documents)} document{'s' if len(self.documents) != 1 else ''} I have"
         )

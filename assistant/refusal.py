@@ -30,8 +30,10 @@ def answerability(
     best = int(np.argmax(scores))
     column = CANDIDATE_FEATURES.index
     n = len(index)
-    names = {t for name in given.unknown_names for t in lexical_tokens(name)}
-    idf = {t: v for t, v in given.idf.items() if not (names_as_known and t in names)}
+    names = set()  # the names' tokens, left out of what the documents must know
+    if names_as_known:
+        names = {t for name in given.unknown_names for t in lexical_tokens(name)}
+    idf = {t: v for t, v in given.idf.items() if t not in names}
     known = [t for t in idf if index.passages_with(t) > 0]
     dense, moved = x[:, column("max_dense")], x[:, column("max_adapted")]
     focus = x[:, column("max_focused")]
