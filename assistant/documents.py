@@ -1,165 +1,269 @@
-"""Reading a knowledge folder: plain text and Markdown, with optional YAML front matter."""
+"""Reading a knowledge folder: which files are documents, within what limits, and what changed."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
-import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+import os
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
-import yaml
+from assistant.document import Document, Reader, title_from_path
+from assistant.errors import ConfigurationError, KnowledgeError
+from assistant.formats import READERS
+from assistant.text import printable
 
-from assistant.errors import KnowledgeError
+__all__ = [
+    "READERS",
+    "Document",
+    "Folder",
+    "Reader",
+    "knowledge_files",
+    "load_documents",
+    "max_file_bytes",
+    "read_document",
+    "title_from_path",
+]
 
 log = logging.getLogger(__name__)
 
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
-_MARKDOWN_TITLE = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
-_SNIFF_BYTES = 8192
+# A policy of 20 MB is already about 3,000 pages of text; past that a file is far more likely a
+# log or a data dump, and would take hours to embed (a 200 MB file made 1.9 million passages).
+DEFAULT_MAX_FILE_MB = 20.0
 
 
-@dataclass(frozen=True)
-class Document:
-    """One file of the knowledge folder. `text` is exactly what `open(path, encoding="utf-8").read()`
-    returns, so every offset into it is an offset into the file as a reader opens it."""
-
-    path: Path
-    text: str
-    body_start: int
-    title: str
-    publisher: str | None = None
-    author: str | None = None
-    date: str | None = None
-    url: str | None = None
-    # Who speaks in the document's own words (None: an unnamed narrator, as in a news article).
-    speaker: str | None = None
-    # Who is quoted when the text quotes someone without saying who.
-    quote_speaker: str | None = None
-    metadata: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
-
-    @property
-    def source(self) -> str:
-        """Where a quote comes from, as a reader would cite it: publisher, title, author, date."""
-        parts = [p for p in (self.publisher, f"“{self.title}”", self.author, self.date) if p]
-        return ", ".join(parts)
+def max_file_bytes(megabytes: float | None = None) -> int:
+    """`megabytes`, else $POLICY_QA_MAX_FILE_MB, else DEFAULT_MAX_FILE_MB, in bytes: larger
+    files are skipped with a warning."""
+    if megabytes is None:
+        raw = os.environ.get("POLICY_QA_MAX_FILE_MB", "").strip()
+        try:
+            megabytes = float(raw) if raw else DEFAULT_MAX_FILE_MB
+        except ValueError:
+            megabytes = float("nan")
+        if not megabytes > 0 or megabytes == float("inf"):
+            raise ConfigurationError(
+                f"POLICY_QA_MAX_FILE_MB must be a number of megabytes above 0, not {raw!r}."
+            )
+    return int(megabytes * 1_000_000)
 
 
-Reader = Callable[[Path], Document]
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:,.1f} MB"
 
 
-def _text_of(path: Path) -> str:
-    with path.open("rb") as raw:
-        head = raw.read(_SNIFF_BYTES)
-    if b"\x00" in head:
-        raise ValueError("it looks like a binary file")
-    try:
-        # Universal newlines, as the offsets' contract (`open(path, encoding="utf-8").read()`) reads it.
-        with path.open(encoding="utf-8") as f:
-            return f.read()
-    except UnicodeDecodeError as e:
-        raise ValueError(f"it is not UTF-8 text ({e.reason} at byte {e.start})") from None
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or path.is_relative_to(root)
 
 
-def _as_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    text = str(value).strip()
-    return text or None
+def knowledge_files(root: Path) -> list[Path]:
+    """Every file below `root` that may be a document, in path order: hidden files and folders
+    are left out, and so are links that lead outside `root` (a link to /etc/passwd is not a
+    policy) and links to folders (their files are read where they are, and a loop cannot start).
+    The walk keeps its own stack, so no depth of folders can exhaust Python's recursion, and a
+    folder it cannot read is skipped with a warning."""
+    root = root.resolve()
+    files: list[Path] = []
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                found = list(entries)
+        except OSError as e:
+            log.warning("Skipped the folder %s: %s", printable(folder), e.strerror or e)
+            continue
+        for entry in found:
+            if entry.name.startswith("."):
+                continue  # hidden files and folders (.git, editor swap files) are not documents
+            path = Path(entry.path)
+            try:
+                if entry.is_symlink():
+                    target = path.resolve(strict=True)
+                    if not _inside(target, root):
+                        log.warning(
+                            "Skipped %s: it links to %s, outside the knowledge folder",
+                            printable(path),
+                            printable(target),
+                        )
+                    elif target.is_file():
+                        files.append(path)
+                elif entry.is_dir(follow_symlinks=False):
+                    stack.append(path)
+                elif entry.is_file(follow_symlinks=False):
+                    files.append(path)
+                # Anything else (a pipe, a socket, a device) is not a document; reading a pipe
+                # would wait forever.
+            except (OSError, RuntimeError) as e:  # a broken link, or a loop of links
+                log.warning("Skipped %s: %s", printable(path), getattr(e, "strerror", None) or e)
+    return sorted(files)
 
 
-def _front_matter(text: str, path: Path) -> tuple[dict[str, str], int]:
-    match = _FRONT_MATTER.match(text.removeprefix("\ufeff"))
-    if not match:
-        return {}, 0
-    offset = len(text) - len(text.removeprefix("\ufeff"))
-    try:
-        data = yaml.safe_load(match.group(1) or "") or {}
-    except yaml.YAMLError as e:
-        log.warning("%s: front matter is not valid YAML (%s); reading it as text", path, e)
-        return {}, 0
-    if not isinstance(data, dict):
-        log.warning("%s: front matter is not a mapping; reading it as text", path)
-        return {}, 0
-    metadata = {str(k).strip().lower(): v for k, v in data.items()}
-    return {
-        k: t for k, v in metadata.items() if (t := _as_text(v)) is not None
-    }, offset + match.end()
+def _open_target(path: Path, root: Path) -> Path:
+    """The file to open for `path`: itself, or where its link leads when that is inside `root`."""
+    if not path.is_symlink():
+        return path
+    target = path.resolve(strict=True)
+    if not _inside(target, root.resolve()):
+        raise ValueError(f"it links to {printable(target)}, outside the knowledge folder")
+    return target
 
 
-def _title_from_path(path: Path) -> str:
-    return re.sub(r"[-_]+", " ", path.stem).strip().capitalize() or path.name
+def read_bytes(path: Path, root: Path, max_bytes: int) -> bytes:
+    """The bytes of a document file, or ValueError (or OSError) with the reason it is not read:
+    too large, a link leading outside `root`, not a regular file."""
+    target = _open_target(path, root)
+    # O_NOFOLLOW: a file swapped for a link after the walk checked it is not followed.
+    fd = os.open(target, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("it is not a regular file")
+        if info.st_size > max_bytes:
+            raise ValueError(_too_large(info.st_size, max_bytes))
+        data = f.read(max_bytes + 1)  # a file that grew since fstat is still cut off here
+    if len(data) > max_bytes:
+        raise ValueError(_too_large(len(data), max_bytes))
+    return data
 
 
-def read_document(path: Path) -> Document:
-    """Read a text or Markdown file. Raises ValueError (with the reason) when it cannot be read."""
-    text = _text_of(path)
-    metadata, body_start = _front_matter(text, path)
-    title = metadata.get("title")
-    if not title and path.suffix.lower() in {".md", ".markdown"}:
-        heading = _MARKDOWN_TITLE.search(text, body_start)
-        title = heading.group(1).strip() if heading else None
-    return Document(
-        path=path,
-        text=text,
-        body_start=body_start,
-        title=title or _title_from_path(path),
-        publisher=metadata.get("publisher"),
-        author=metadata.get("author"),
-        date=metadata.get("date"),
-        url=metadata.get("url"),
-        speaker=metadata.get("speaker"),
-        quote_speaker=metadata.get("quote_speaker"),
-        metadata=metadata,
+def _too_large(size: int, max_bytes: int) -> str:
+    return (
+        f"it is {_megabytes(size)}, over the {_megabytes(max_bytes)} limit "
+        "(POLICY_QA_MAX_FILE_MB raises it)"
     )
 
 
-# Add a format by mapping its suffix to a function that returns a Document.
-READERS: dict[str, Reader] = {
-    ".md": read_document,
-    ".markdown": read_document,
-    ".txt": read_document,
-}
+def fingerprint(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
-def _candidate_files(folder: Path) -> Iterator[Path]:
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if any(part.startswith(".") for part in relative.parts):
-            continue  # hidden files and folders (.git, editor swap files) are not documents
-        if path.is_file():
-            yield path
+def read_document(path: Path, root: Path | None = None, max_bytes: int | None = None) -> Document:
+    """Read one file with the reader for its suffix. Raises ValueError (or OSError), with the
+    reason, when it cannot be read."""
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        raise ValueError(f"not a supported format ({', '.join(sorted(READERS))})")
+    limit = max_bytes if max_bytes is not None else max_file_bytes()
+    data = read_bytes(path, root or path.parent, limit)
+    return replace(reader(path, data), fingerprint=fingerprint(data))
 
 
-def load_documents(folder: Path) -> list[Document]:
-    """Every readable document below `folder`, in path order; unreadable files are skipped with a
-    warning so one bad file never hides the rest."""
-    if not folder.exists():
-        raise KnowledgeError(f"The knowledge folder {folder} does not exist.")
-    if not folder.is_dir():
-        raise KnowledgeError(f"The knowledge folder {folder} is not a folder.")
-    documents = []
-    for path in _candidate_files(folder):
-        reader = READERS.get(path.suffix.lower())
-        if reader is None:
-            log.warning("Skipped %s: not a supported format (%s)", path, ", ".join(sorted(READERS)))
-            continue
+# What a file looked like when it was last read: size, modification and change times, inode.
+# The change time cannot be set back by a user (touch -r sets only the others), so an edit always
+# changes the signature on file systems with fine-grained times.
+Signature = tuple[int, int, int, int]
+
+
+def _signature(path: Path) -> Signature | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+
+
+@dataclass(frozen=True)
+class Changes:
+    documents: list[Document]  # every readable document, in path order
+    added: list[Path] = field(default_factory=list)
+    changed: list[Path] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+    def summary(self) -> str:
+        """ "changed leave.md; added travel.md" for the log."""
+        parts = [
+            f"{what} {', '.join(printable(p.name) for p in paths[:5])}"
+            + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+            for what, paths in (
+                ("added", self.added),
+                ("changed", self.changed),
+                ("removed", self.removed),
+            )
+            if paths
+        ]
+        return "; ".join(parts)
+
+
+class Folder:
+    """A knowledge folder as last read. `read()` reads again only the files whose signature
+    changed (and any named as suspect), and warns about a file it skips once per version of it."""
+
+    def __init__(
+        self, root: Path, max_bytes: int | None = None, known: Iterable[Document] = ()
+    ) -> None:
+        """`known`: documents already read from it (their files are read again, once, to learn
+        their signatures; documents whose bytes are the same count as unchanged)."""
+        if not root.exists():
+            raise KnowledgeError(f"The knowledge folder {printable(root)} does not exist.")
+        if not root.is_dir():
+            raise KnowledgeError(f"The knowledge folder {printable(root)} is not a folder.")
+        self.root = root.resolve()
+        self.max_bytes = max_bytes if max_bytes is not None else max_file_bytes()
+        # Per file: its signature when read, and its document (None: skipped, already warned).
+        self._seen: dict[Path, tuple[Signature | None, Document | None]] = {
+            doc.path: (None, doc) for doc in known
+        }
+
+    def read(self, suspects: Iterable[Path] = ()) -> Changes:
+        """The folder's documents now, and what changed since the last read."""
+        again = {Path(p) for p in suspects}
+        before = {p: doc for p, (_, doc) in self._seen.items() if doc is not None}
+        seen: dict[Path, tuple[Signature | None, Document | None]] = {}
+        for path in knowledge_files(self.root):
+            signature = _signature(path)
+            known = self._seen.get(path)
+            if known and known[0] == signature and signature and path not in again:
+                seen[path] = known
+                continue
+            seen[path] = (signature, self._read(path, known[1] if known else None))
+        self._seen = seen
+        after = {p: doc for p, (_, doc) in seen.items() if doc is not None}
+        return Changes(
+            documents=list(after.values()),
+            added=[p for p in after if p not in before],
+            changed=[
+                p for p in after if p in before and after[p].fingerprint != before[p].fingerprint
+            ],
+            removed=[p for p in before if p not in after],
+        )
+
+    def still_reads(self, doc: Document) -> bool:
+        """Whether the file still holds the bytes `doc` was read from (False when it changed,
+        is gone, or can no longer be read): a quote from it is then still what the file says."""
         try:
-            documents.append(reader(path))
-        except (OSError, ValueError) as e:
-            log.warning("Skipped %s: %s", path, e)
-    if not documents:
-        raise KnowledgeError(
-            f"The knowledge folder {folder} has no readable documents "
+            return fingerprint(read_bytes(doc.path, self.root, self.max_bytes)) == doc.fingerprint
+        except (OSError, ValueError):
+            return False
+
+    def nothing_readable(self) -> str:
+        return (
+            f"The knowledge folder {printable(self.root)} has no readable documents "
             f"(supported: {', '.join(sorted(READERS))})."
         )
+
+    def _read(self, path: Path, previous: Document | None) -> Document | None:
+        try:
+            document = read_document(path, self.root, self.max_bytes)
+        except (OSError, ValueError) as e:
+            reason = getattr(e, "strerror", None) if isinstance(e, OSError) else None
+            log.warning("Skipped %s: %s", printable(path), reason or e)
+            return None
+        if previous is not None and previous.fingerprint == document.fingerprint:
+            return previous  # touched, not changed: the same document, indexed already
+        return document
+
+
+def load_documents(folder: Path, max_bytes: int | None = None) -> list[Document]:
+    """Every readable document below `folder`, in path order; unreadable files are skipped with a
+    warning so one bad file never hides the rest."""
+    reader = Folder(folder, max_bytes)
+    documents = reader.read().documents
+    if not documents:
+        raise KnowledgeError(reader.nothing_readable())
     return documents

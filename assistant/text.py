@@ -46,6 +46,22 @@ def strip_invisible(text: str) -> str:
     return _INVISIBLE.sub("", text)
 
 
+def _escaped(char: str) -> str:
+    code = ord(char)
+    return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char) or (
+        f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    )
+
+
+def printable(text: object) -> str:
+    """`text` (a file name, say) with control, format and line-separator characters shown as
+    escapes ("a\\nb", "\\x1b", "\\u202e"): a name with a newline or an ANSI sequence in it can
+    then neither break a line of output nor rewrite the terminal."""
+    return "".join(
+        _escaped(c) if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in str(text)
+    )
+
+
 # A pronoun's contraction: its ending is a function word ("I'll" is "I will", not "ill").
 _CONTRACTION = re.compile(r"\b(i|you|we|they|he|she|it|there|that|who|what)'(m|re|ve|d|ll)\b")
 _EXPANDED = {"m": "am", "re": "are", "ve": "have", "d": "would", "ll": "will"}

@@ -1,0 +1,280 @@
+"""The index cache on disk: one file per document, and a snapshot of each large index.
+
+Nothing read back can run code: every file is NumPy arrays and JSON, read with
+`allow_pickle=False`. Nothing read back can stop the assistant or change an answer: every file is
+checked when read (keys, dtypes, shapes, counts, offsets, the content it claims to be of) and one
+that fails is discarded with one warning and rebuilt. On POSIX the folder is the user's alone
+(created 0700): a folder another user owns or can write is refused with a ConfigurationError, and
+a file in it that another user owns, or can write, is not trusted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import stat
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from assistant.cues import passage_cues
+from assistant.document import Document
+from assistant.embedding import Vectors
+from assistant.errors import ConfigurationError
+from assistant.passages import Passage
+from assistant.text import printable
+
+log = logging.getLogger(__name__)
+
+# Bump when passage splitting, tokenizing or cues change, so caches made by older code are not
+# reused. 5: headings keep their spaces; 6: contractions; 7: table rows; 8: stop words; 9: a
+# numbered list item is one passage, not "1." and its text; 10: keyed by the file's bytes, and
+# checked when read.
+PIPELINE_VERSION = 10
+CUES = len(passage_cues(""))  # flags per passage
+_POSIX = hasattr(os, "geteuid")
+
+
+def default_cache_dir() -> Path:
+    """$POLICY_QA_CACHE, else $XDG_CACHE_HOME/policy-qa, else ~/.cache/policy-qa."""
+    if explicit := os.environ.get("POLICY_QA_CACHE"):
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "policy-qa"
+
+
+class DamagedFile(ValueError):
+    """A cache file that does not check out; the message says why."""
+
+
+@dataclass
+class Entry:  # mutable: the index takes over its vectors and releases them one by one
+    passages: list[Passage]
+    tokens: list[list[str]]
+    vectors: Vectors
+    cues: npt.NDArray[np.bool_]  # passage_cues() of each passage
+
+
+def check_passages(doc: Document, passages: Sequence[Passage]) -> None:
+    """Raises DamagedFile unless every passage lies inside the document's body, in order."""
+    last_end = doc.body_start
+    for p in passages:
+        if not (last_end <= p.start < p.end <= len(doc.text)):
+            raise DamagedFile(f"a passage at {p.start}-{p.end} lies outside the document's text")
+        last_end = p.start
+
+
+def _passage(row: Any) -> Passage:
+    start, end, paragraph, sentence, section, speaker, quoted = row
+    ints = (start, end, paragraph, sentence)
+    if not all(type(v) is int for v in ints) or type(quoted) is not bool:
+        raise DamagedFile("a passage's fields have the wrong types")
+    if not all(v is None or isinstance(v, str) for v in (section, speaker)):
+        raise DamagedFile("a passage's section or speaker is not text")
+    return Passage(start, end, paragraph, sentence, section, speaker, quoted)
+
+
+def _array(data: Any, key: str, dtype: type, shape: tuple[int | None, ...]) -> npt.NDArray[Any]:
+    array = data[key]
+    if not is_of(array, dtype) or array.ndim != len(shape):
+        raise DamagedFile(f"{key} is {array.dtype} of {array.ndim} dimensions")
+    if any(want is not None and got != want for got, want in zip(array.shape, shape, strict=True)):
+        raise DamagedFile(f"{key} has shape {array.shape}, not {shape}")
+    return np.asarray(array)
+
+
+def is_of(array: npt.NDArray[Any], dtype: type) -> bool:
+    """Whether `array` holds `dtype` (any length, for text)."""
+    if dtype is np.str_:
+        return array.dtype.kind == "U"
+    return bool(array.dtype == np.dtype(dtype))
+
+
+def check_vectors(vectors: Vectors) -> None:
+    if not np.isfinite(vectors).all():
+        raise DamagedFile("vectors hold values that are not numbers")
+    norms = np.linalg.norm(vectors, axis=1)
+    if len(norms) and (norms.max() > 1.001 or norms.min() < 0.999):
+        raise DamagedFile("vectors are not of unit length")
+
+
+class Cache:
+    """One file per (document bytes, model, pipeline version): unchanged documents are never
+    re-embedded, whatever their path, and a changed one invalidates only itself."""
+
+    def __init__(self, folder: Path, model_id: str) -> None:
+        self.root = folder
+        self.folder = folder / model_id
+        self.model_id = model_id
+        self.writable = _prepare(folder) and _prepare(self.folder)
+
+    def remove_outdated(self) -> None:
+        """Files of an older PIPELINE_VERSION are never read again: without this, every upgrade
+        would leave a full copy of the embeddings behind."""
+        current = f"-v{PIPELINE_VERSION}.npz"
+        for path in self.folder.glob("*-v*.npz"):
+            if not path.name.endswith(current):
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+    def _path(self, doc: Document) -> Path:
+        return self.folder / f"{doc.fingerprint}-v{PIPELINE_VERSION}.npz"
+
+    def get(self, doc: Document) -> Entry | None:
+        """The document's cached passages and vectors, or None (missing, or discarded)."""
+        path = self._path(doc)
+        try:
+            with _open_trusted(path) as f, np.load(f, allow_pickle=False) as data:
+                return _read_entry(data, doc, self.model_id)
+        except FileNotFoundError:
+            return None
+        except Exception as e:  # anything wrong with a cache file means: rebuild it, never stop
+            self.discard(path, e)
+            return None
+
+    def put(self, doc: Document, entry: Entry) -> None:
+        meta = {
+            "fingerprint": doc.fingerprint,
+            "pipeline": PIPELINE_VERSION,
+            "model": self.model_id,
+            "text_length": len(doc.text),
+            "passages": [
+                [p.start, p.end, p.paragraph, p.sentence, p.section, p.speaker, p.quoted]
+                for p in entry.passages
+            ],
+            "tokens": entry.tokens,
+        }
+        self.write(
+            self._path(doc),
+            meta=np.array(json.dumps(meta)),
+            vectors=entry.vectors,
+            cues=entry.cues,
+        )
+
+    def write(self, path: Path, **arrays: npt.NDArray[Any]) -> bool:
+        """Write arrays to `path` atomically (a crash never leaves half a file), readable by the
+        user only. False (with a warning) when it cannot."""
+        if not self.writable:
+            return False
+        tmp = None
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")  # created 0600
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, allow_pickle=False, **arrays)
+            os.replace(tmp, path)
+            tmp = None
+            return True
+        except OSError as e:
+            log.warning(
+                "Could not write the index cache in %s (%s); continuing without it",
+                printable(self.folder),
+                e,
+            )
+            return False
+        finally:
+            if tmp:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+
+    def read(self, path: Path) -> contextlib.AbstractContextManager[Any]:
+        """The arrays of a trusted cache file (a context manager); FileNotFoundError if absent."""
+        return _read_arrays(path)
+
+    def discard(self, path: Path, reason: object) -> None:
+        log.warning(
+            "Discarded the index cache file %s (%s); it will be rebuilt",
+            printable(path.name),
+            printable(reason) or type(reason).__name__,
+        )
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+@contextlib.contextmanager
+def _read_arrays(path: Path) -> Iterator[Any]:
+    with _open_trusted(path) as f, np.load(f, allow_pickle=False) as data:
+        yield data
+
+
+def _read_entry(data: Any, doc: Document, model_id: str) -> Entry:
+    if set(data.files) != {"meta", "vectors", "cues"}:
+        raise DamagedFile(f"it holds {sorted(data.files)}")
+    meta = json.loads(str(_array(data, "meta", np.str_, ())))
+    if not isinstance(meta, dict):
+        raise DamagedFile("its description is not a mapping")
+    claimed = (meta.get("fingerprint"), meta.get("pipeline"), meta.get("model"))
+    if claimed != (doc.fingerprint, PIPELINE_VERSION, model_id):
+        raise DamagedFile("it is not of this document, pipeline and model")
+    if meta.get("text_length") != len(doc.text):
+        raise DamagedFile("it was made from a text of another length")
+    rows, tokens = meta.get("passages"), meta.get("tokens")
+    if not isinstance(rows, list) or not isinstance(tokens, list) or len(rows) != len(tokens):
+        raise DamagedFile("its passages and tokens do not match")
+    if not all(isinstance(r, list) and len(r) == 7 for r in rows):
+        raise DamagedFile("a passage has the wrong number of fields")
+    passages = [_passage(r) for r in rows]
+    if not all(isinstance(t, list) and all(isinstance(w, str) for w in t) for t in tokens):
+        raise DamagedFile("its tokens are not lists of words")
+    check_passages(doc, passages)
+    n = len(passages)
+    vectors = _array(data, "vectors", np.float32, (n, None))
+    check_vectors(vectors)
+    cues = _array(data, "cues", np.bool_, (n, CUES))
+    return Entry(passages, tokens, vectors, cues)
+
+
+def _unsafe(info: os.stat_result) -> str | None:
+    """Why a file or folder with this status cannot be trusted, or None."""
+    if not _POSIX:
+        return None
+    if info.st_uid != os.geteuid():
+        return f"it belongs to another user (uid {info.st_uid})"
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"other users can write to it (mode {stat.filemode(info.st_mode)})"
+    return None
+
+
+def _prepare(folder: Path) -> bool:
+    """Create `folder` for the user alone; ConfigurationError if it exists and is not safe."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = folder.stat()
+    except OSError as e:
+        log.warning(
+            "Cannot use the index cache folder %s (%s); continuing without a cache",
+            printable(folder),
+            e.strerror or e,
+        )
+        return False
+    if reason := _unsafe(info):
+        raise ConfigurationError(
+            f"The index cache folder {printable(folder)} is not safe to read: {reason}. Make it "
+            f"yours alone (chmod 700), or set POLICY_QA_CACHE to a folder of your own."
+        )
+    return True
+
+
+@contextlib.contextmanager
+def _open_trusted(path: Path) -> Iterator[IO[bytes]]:
+    """The file opened for reading, if it is a regular file of the user's that only the user
+    can write; DamagedFile (not trusted) otherwise. A link is never followed."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise DamagedFile("it is not a regular file")
+        if reason := _unsafe(info):
+            raise DamagedFile(f"not trusted: {reason}")
+        yield f
+
+
+def digest(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()

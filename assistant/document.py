@@ -1,0 +1,57 @@
+"""What every format's reader returns: a document's text, its metadata and where it came from."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.text import printable
+
+
+@dataclass(frozen=True)
+class Document:
+    """One file of the knowledge folder. For plain text and Markdown, `text` is exactly what
+    `open(path, encoding="utf-8").read()` returns, so every offset into it is an offset into the
+    file as a reader opens it."""
+
+    path: Path
+    text: str
+    body_start: int
+    title: str
+    publisher: str | None = None
+    author: str | None = None
+    date: str | None = None
+    url: str | None = None
+    # Who speaks in the document's own words (None: an unnamed narrator, as in a news article).
+    speaker: str | None = None
+    # Who is quoted when the text quotes someone without saying who.
+    quote_speaker: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # SHA-256 of the file's bytes when it was read: the same bytes always give the same text, so
+    # a quote is still true to the file while the file still has this digest.
+    fingerprint: str = ""
+
+    @property
+    def source(self) -> str:
+        """Where a quote comes from, as a reader would cite it: publisher, title, author, date."""
+        parts = [p for p in (self.publisher, f"“{self.title}”", self.author, self.date) if p]
+        return ", ".join(parts)
+
+
+# A reader turns a file's bytes (already read, within the size limit) into a Document, or raises
+# ValueError with the reason it cannot ("it is not UTF-8 text").
+Reader = Callable[[Path, bytes], Document]
+
+
+def title_from_path(path: Path) -> str:
+    """A title made of a file's name: "travel_expenses-policy.txt" is "Travel expenses policy"."""
+    words = re.sub(r"[-_]+", " ", path.stem).strip()
+    return printable(words.capitalize() or path.name)
+
+
+def one_line(value: str) -> str:
+    """A metadata value as one printable line: its own line breaks and control characters would
+    otherwise break an attribution line in a terminal or a chat message."""
+    return printable(" ".join(value.split()))

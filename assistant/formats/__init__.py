@@ -1,0 +1,13 @@
+"""One reader per document format, behind the suffix map: a new format is one new module here."""
+
+from __future__ import annotations
+
+from assistant.document import Reader
+from assistant.formats import plain
+
+# Add a format by mapping its suffix to a function that turns a file's bytes into a Document.
+READERS: dict[str, Reader] = {
+    ".md": plain.read_markdown,
+    ".markdown": plain.read_markdown,
+    ".txt": plain.read_text,
+}
