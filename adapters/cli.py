@@ -11,26 +11,54 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
+
 from assistant import Answer, Assistant, PolicyQAError
 from assistant.answers import normalize_question
 from assistant.core import probability
 from assistant.errors import ConfigurationError, KnowledgeError, QuestionError
+from assistant.status import Status, plural
+from assistant.text import printable
 
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_KNOWLEDGE, EXIT_CONFIG = 0, 1, 2, 3, 4
 
-EPILOG = """\
-knowledge folder: --knowledge DIR, else $POLICY_QA_KNOWLEDGE, else the bundled knowledge/.
-index cache: $POLICY_QA_CACHE, else ~/.cache/policy-qa (one file per document and model).
+EXIT_CODES = (
+    'exit codes: 0 done (also "the documents don\'t cover this"), 1 internal error (a bug), '
+    "2 bad usage or question, 3 knowledge folder unusable, 4 setting or token rejected"
+)
 
-exit codes:
-  0  success (including "the documents don't cover this")
-  1  unexpected internal error (a bug: please report it with the log)
-  2  bad usage or an unusable question (empty, too long)
-  3  the knowledge folder is missing, empty or has nothing readable
-  4  a setting is missing or rejected (a token, an environment variable)
-"""
+# The environment each command reads, named in its --help.
+_DOCUMENTS = [
+    (
+        "POLICY_QA_KNOWLEDGE",
+        "the folder of documents (--knowledge); default: the bundled knowledge/",
+    ),
+    ("POLICY_QA_CACHE", "the index cache, yours alone; default: ~/.cache/policy-qa"),
+    ("POLICY_QA_MAX_FILE_MB", "files larger than this are skipped with a warning; default: 20"),
+    ("POLICY_QA_EMBEDDER", "onnx (default) or sentence-transformers: the same model"),
+]
+_ANSWERS = [
+    (
+        "POLICY_QA_MIN_CONFIDENCE",
+        "how sure it must be before quoting (--min-confidence); default: 0.5",
+    ),
+]
+_SERVE = [
+    ("DISCORD_TOKEN", "discord: the bot's token (required)"),
+    ("DISCORD_GUILD_ID", "discord: a server to register /ask in at once (optional)"),
+    ("SLACK_BOT_TOKEN", "slack: the bot token, xoxb-… (required)"),
+    ("SLACK_SIGNING_SECRET", "slack over HTTP: verifies requests come from Slack (required)"),
+    ("SLACK_APP_TOKEN", "slack --socket: the app-level token, xapp-… (required)"),
+    ("PORT", "slack over HTTP: the port (--port); default: 3000"),
+]
+
+
+def _epilog(*variables: list[tuple[str, str]]) -> str:
+    width = max(len(name) for group in variables for name, _ in group)
+    lines = [f"  {name:<{width}}  {what}" for group in variables for name, what in group]
+    return "environment:\n" + "\n".join(lines) + "\n\n" + EXIT_CODES + "\n"
 
 
 def _knowledge_option(parser: argparse.ArgumentParser, default: Any) -> None:
@@ -60,11 +88,17 @@ def _confidence_option(parser: argparse.ArgumentParser, default: Any) -> None:
     )
 
 
+def _port(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and 0 < int(text) < 65536):
+        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535, not {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="policy-qa",
         description="Answer questions about a folder of documents with verbatim, cited quotes.",
-        epilog=EPILOG,
+        epilog=_epilog(_DOCUMENTS, _ANSWERS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _knowledge_option(parser, None)
@@ -74,16 +108,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+    def command(
+        name: str, help_text: str, *variables: list[tuple[str, str]], answers: bool = True
+    ) -> argparse.ArgumentParser:
         sub = commands.add_parser(
             name,
             help=help_text,
             description=help_text,
-            epilog=EPILOG,
+            epilog=_epilog(_DOCUMENTS, *([_ANSWERS] if answers else []), *variables),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         _knowledge_option(sub, argparse.SUPPRESS)
-        _confidence_option(sub, argparse.SUPPRESS)
+        if answers:
+            _confidence_option(sub, argparse.SUPPRESS)
+        else:
+            sub.set_defaults(min_confidence=None)
         return sub
 
     ask = command("ask", "answer one question, or one per line of standard input with '-'")
@@ -96,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="print, as JSON, the exact message payloads that platform's bot would send (no token, no network)",
     )
     command("chat", "ask questions interactively (Ctrl-D or 'quit' to leave)")
-    command("index", "build or refresh the index cache and say what was indexed")
+    command("index", "build or refresh the index cache and say what was indexed", answers=False)
     evaluate = command(
         "eval", "measure answer quality on a question file (JSON lines or SQuAD JSON)"
     )
@@ -108,21 +147,38 @@ def build_parser() -> argparse.ArgumentParser:
         "--misses", action="store_true", help="list the questions each system got wrong"
     )
     serve = command(
-        "serve", "run a chat bot: discord (DISCORD_TOKEN) or slack (SLACK_BOT_TOKEN, ...)"
+        "serve",
+        "run a chat bot: discord (DISCORD_TOKEN) or slack (SLACK_BOT_TOKEN, ...); it follows "
+        "the knowledge folder, answering from each document as it now reads",
+        _SERVE,
     )
     serve.add_argument("platform", choices=["discord", "slack"])
     serve.add_argument(
         "--socket",
         action="store_true",
-        help="slack: use Socket Mode (SLACK_APP_TOKEN) instead of HTTP on $PORT",
+        help="slack: use Socket Mode (SLACK_APP_TOKEN) instead of HTTP",
+    )
+    serve.add_argument(
+        "--host",
+        default=None,
+        help="slack over HTTP: the address to listen on; default: every interface",
+    )
+    serve.add_argument(
+        "--port",
+        type=_port,
+        default=None,
+        help="slack over HTTP: the port to listen on; default: $PORT, else 3000",
     )
     return parser
 
 
-def _load(args: argparse.Namespace) -> Assistant:
-    # A progress bar on a terminal only: long first indexing shows how far it got.
+def _load(args: argparse.Namespace, status: Status | None = None) -> Assistant:
+    # A progress bar on a terminal; off one, a progress line in the log every few seconds.
     return Assistant.load(
-        args.knowledge, show_progress=sys.stderr.isatty(), min_confidence=args.min_confidence
+        args.knowledge,
+        show_progress=sys.stderr.isatty(),
+        min_confidence=args.min_confidence,
+        status=status,
     )
 
 
@@ -165,6 +221,7 @@ def _ask(args: argparse.Namespace) -> int:
     if args.question != "-":
         _emit(assistant.answer(args.question), args, assistant, sys.stdout)
         return EXIT_OK
+    assistant.watch()  # a stream of questions answers from the documents as they now read
     # Bad bytes must not end a stream of questions: replace them and answer the rest.
     stdin = sys.stdin
     if hasattr(stdin, "reconfigure"):
@@ -176,9 +233,10 @@ def _ask(args: argparse.Namespace) -> int:
 
 def _chat(args: argparse.Namespace) -> int:
     assistant = _load(args)
+    assistant.watch()
     print(
-        f"Ask about the {len(assistant.documents)} document(s) in {assistant.knowledge_dir}. "
-        "Ctrl-D or 'quit' to leave."
+        f"Ask about the {plural(len(assistant.documents), 'document')} in "
+        f"{printable(assistant.knowledge_dir)}. Ctrl-D or 'quit' to leave."
     )
     while True:
         try:
@@ -194,15 +252,18 @@ def _chat(args: argparse.Namespace) -> int:
 
 def _index(args: argparse.Namespace) -> int:
     assistant = _load(args)
-    stats = assistant.index.stats
+    index = assistant.index
+    stats = index.stats
     reused = stats.passages - stats.embedded
     print(
-        f"Indexed {stats.documents} document(s) in {assistant.knowledge_dir}: {stats.passages} passages; "
-        f"embedded {stats.embedded} now, reused {reused} from the cache."
+        f"Indexed {plural(stats.documents, 'document')} in {printable(assistant.knowledge_dir)}: "
+        f"{plural(stats.passages, 'passage')}; embedded {stats.embedded:,} now, reused "
+        f"{reused:,} from the cache."
     )
-    for doc in assistant.documents:
-        count = int((assistant.index.doc_of == assistant.documents.index(doc)).sum())
-        print(f"  {doc.path.name}: {count} passages — {doc.source}")
+    counts = np.bincount(index.doc_of, minlength=len(index.documents))
+    for doc, count in zip(index.documents, counts.tolist(), strict=True):
+        where = printable(doc.path.relative_to(assistant.knowledge_dir))
+        print(f"  {where}: {plural(count, 'passage')} — {doc.source}")
     return EXIT_OK
 
 
@@ -243,8 +304,13 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    status = Status()
+
     def load() -> Assistant:
-        return _load(args)
+        assistant = _load(args, status)
+        assistant.watch()  # answers follow the documents as they change
+        status.announce()
+        return assistant
 
     if args.platform == "discord":
         from adapters import discord_bot
@@ -267,6 +333,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # What the assistant is doing (indexing progress, ready, reloads) is shown by default.
+    logging.getLogger("assistant.status").setLevel(logging.INFO)
     try:
         return COMMANDS[args.command](args)
     except KnowledgeError as e:

@@ -163,7 +163,18 @@ def test_index_says_what_it_indexed(env: dict[str, str]) -> None:
     result = run(env, "index")
     assert result.returncode == 0
     out = result.stdout.decode()
-    assert "Indexed 1 document(s)" in out and "kaspersky-twitter-article.md" in out
+    assert out.startswith("Indexed 1 document in ") and "20 passages;" in out
+    assert "  kaspersky-twitter-article.md: 20 passages — TechGenyz" in out
+
+
+def test_index_escapes_control_characters_in_file_names(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "leave\npolicy.md").write_text("Staff get 25 days of leave.", encoding="utf-8")
+    result = run(env, "--knowledge", str(tmp_path), "index")
+    lines = result.stdout.decode().splitlines()
+    assert result.returncode == 0 and len(lines) == 2
+    assert lines[1].startswith("  leave\\npolicy.md: 1 passage — “Leave\\npolicy”")
 
 
 def test_help_documents_commands_and_exit_codes(env: dict[str, str]) -> None:
@@ -172,6 +183,29 @@ def test_help_documents_commands_and_exit_codes(env: dict[str, str]) -> None:
         assert word in out
     assert run(env, "ask", "--help").returncode == 0
     assert run(env, "frobnicate").returncode == 2
+
+
+def test_serve_help_lists_every_setting_each_mode_reads(env: dict[str, str]) -> None:
+    out = run(env, "serve", "--help").stdout.decode()
+    for word in (
+        "DISCORD_TOKEN",
+        "DISCORD_GUILD_ID",
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "PORT",
+        "POLICY_QA_KNOWLEDGE",
+        "POLICY_QA_CACHE",
+        "POLICY_QA_MAX_FILE_MB",
+        "POLICY_QA_MIN_CONFIDENCE",
+        "--host",
+        "--port",
+        "exit codes:",
+    ):
+        assert word in out, word
+    index_help = run(env, "index", "--help").stdout.decode()
+    assert "--min-confidence" not in index_help and "DISCORD_TOKEN" not in index_help
+    assert index_help.count("exit codes") == 1
 
 
 def test_chat_answers_until_end_of_input(env: dict[str, str]) -> None:
