@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from assistant.errors import QuestionError
 from assistant.reading import unframed
-from assistant.text import lexical_tokens, strip_invisible
+from assistant.text import lexical_tokens, printable, strip_invisible
 
 MAX_QUESTION_CHARS = 1000
+_LINES = "\n\t"  # control characters a quote keeps when shown
 SURE_HEADER = "From the documents:"
 UNSURE = "I'm not sure the documents answer this."
 
@@ -158,9 +159,9 @@ def render_text(
         span = answering_clause(question, quote)
         if span:
             quote = f"{quote[: span[0]]}**{quote[span[0] : span[1]]}**{quote[span[1] :]}"
-        lines.append(f"{number}. “{quote}”")
-        lines.append(
-            f"   — {attribution(citation)} ({citation.path}:{citation.start}-{citation.end})"
-        )
+        # A document's control characters (an ANSI escape) are shown, never acted on.
+        lines.append(f"{number}. “{printable(quote, keep=_LINES)}”")
+        where = f"{printable(citation.path)}:{citation.start}-{citation.end}"
+        lines.append(f"   — {attribution(citation)} ({where})")
         lines.append("")
     return "\n".join(lines).rstrip()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from assistant.boilerplate import boilerplate_blocks
 from assistant.documents import Document
+from assistant.text import printable
 
 
 @dataclass(frozen=True, slots=True)  # slots: a large index holds hundreds of thousands
@@ -127,7 +128,7 @@ def _heading_text(text: str, block: _Block) -> str:
     is "Sick leave")."""
     lead = _LEAD.match(text, block.start, block.end)
     body = text[lead.end() if lead else block.start : block.end]
-    return " ".join(body.strip().rstrip("#").split())
+    return printable(" ".join(body.strip().rstrip("#").split()))
 
 
 def _classify(text: str, start: int, end: int) -> _Block:

@@ -53,12 +53,13 @@ def _escaped(char: str) -> str:
     )
 
 
-def printable(text: object) -> str:
+def printable(text: object, keep: str = "") -> str:
     """`text` (a file name, say) with control, format and line-separator characters shown as
-    escapes ("a\\nb", "\\x1b", "\\u202e"): a name with a newline or an ANSI sequence in it can
-    then neither break a line of output nor rewrite the terminal."""
+    escapes ("a\\nb", "\\x1b", "\\u202e"), except those in `keep`: a name with a newline or an
+    ANSI sequence in it can then neither break a line of output nor rewrite the terminal."""
     return "".join(
-        _escaped(c) if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in str(text)
+        _escaped(c) if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") and c not in keep else c
+        for c in str(text)
     )
 
 

@@ -265,3 +265,21 @@ def test_eval_scores_a_file_and_warns_of_gold_phrases_the_documents_lack(
     warning = result.stderr.decode()
     assert "1 answerable question(s) have no gold phrase" in warning
     assert "Is shipping free?" in warning and "How fast" not in warning
+
+
+def test_control_characters_are_shown_in_the_terminal_and_kept_verbatim_in_json(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "knowledge"
+    folder.mkdir()
+    (folder / "odd\nname.md").write_text(
+        "# Parking\n\nThe car park \x1b[2Jopens at seven in the morning.\n", encoding="utf-8"
+    )
+    question = "When does the car park open?"
+    text = run(env, "--knowledge", str(folder), "ask", question, cwd=tmp_path).stdout.decode()
+    assert "\x1b" not in text and "\\x1b[2Jopens at seven" in text and "odd\\nname.md:" in text
+    raw = run(env, "--knowledge", str(folder), "ask", "--json", question, cwd=tmp_path)
+    (citation,) = json.loads(raw.stdout)["citations"]
+    assert "\x1b[2Jopens" in citation["quote"] and citation["path"] == "knowledge/odd\nname.md"
+    with open(tmp_path / citation["path"], encoding="utf-8") as f:
+        assert f.read()[citation["start"] : citation["end"]] == citation["quote"]
