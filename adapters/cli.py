@@ -135,6 +135,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="print, as JSON, the exact message payloads that platform's bot would send (no token, no network)",
     )
     command("chat", "ask questions interactively (Ctrl-D or 'quit' to leave)")
+    text = commands.add_parser(
+        "text",
+        help="print a document's text exactly as quoted: citations' offsets index into it",
+        description="Print a document's text exactly as policy-qa reads it, UTF-8, nothing else: "
+        "for a citation of it, text[start:end] == quote. For .md and .txt that is the file as "
+        "open(path, encoding='utf-8').read() gives it; for other formats, the text extracted "
+        "from it, which is the same for the same file.",
+        epilog=_epilog([_DOCUMENTS[2]]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    text.add_argument("path", type=Path, help="the document")
     command("index", "build or refresh the index cache and say what was indexed", answers=False)
     evaluate = command(
         "eval", "measure answer quality on a question file (JSON lines or SQuAD JSON)"
@@ -250,6 +261,21 @@ def _chat(args: argparse.Namespace) -> int:
             print(assistant.answer(line).text)
 
 
+def _text(args: argparse.Namespace) -> int:
+    from assistant.documents import read_document
+
+    path: Path = args.path
+    try:
+        document = read_document(path.absolute())
+    except (OSError, ValueError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else e
+        print(f"policy-qa: cannot read {printable(path)}: {reason}", file=sys.stderr)
+        return EXIT_USAGE
+    sys.stdout.buffer.write(document.text.encode("utf-8"))
+    sys.stdout.flush()
+    return EXIT_OK
+
+
 def _index(args: argparse.Namespace) -> int:
     assistant = _load(args)
     index = assistant.index
@@ -322,7 +348,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "ask": _ask, "chat": _chat, "index": _index, "eval": _eval, "serve": _serve,
+    "ask": _ask, "chat": _chat, "index": _index, "eval": _eval, "serve": _serve, "text": _text,
 }  # fmt: skip
 
 

@@ -17,8 +17,18 @@ UNSURE = "I'm not sure the documents answer this."
 
 
 @dataclass(frozen=True)
+class Span:
+    """More verbatim text of the cited document: `text[start:end] == quote`, like a citation's."""
+
+    quote: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Citation:
-    """A verbatim quote: `open(path, encoding="utf-8").read()[start:end] == quote`."""
+    """A verbatim quote: `open(path, encoding="utf-8").read()[start:end] == quote` (for formats
+    that are not plain text, the document's extracted text: `policy-qa text PATH`)."""
 
     quote: str
     path: str  # the document's path, relative to the current directory when below it
@@ -28,6 +38,17 @@ class Citation:
     locator: str  # where in the document: "paragraph 3", or a section and paragraph
     speaker: str | None  # who is quoted; None for the document's own (narrator's) words
     score: float  # calibrated confidence, 0..1, that this quote answers the question
+    page: int | None = None  # the page it is on, for paged formats (PDF)
+    header: Span | None = None  # when the quote is a table row: the table's header row
+
+    def header_pairs(self) -> list[tuple[str, str]] | None:
+        """A table row's cells with their column names ("Role", "Engineers"), or None."""
+        if self.header is None:
+            return None
+        names, values = table_cells(self.header.quote), table_cells(self.quote)
+        if len(names) != len(values):
+            return None
+        return list(zip(names, values, strict=True))
 
 
 @dataclass(frozen=True)
@@ -44,6 +65,13 @@ class Answer:
     def sure(self) -> bool:
         """Answered without a caveat."""
         return self.answered and self.caveat is None
+
+
+def table_cells(row: str) -> list[str]:
+    """A table row's cells: "| Sales | MacBook Air |" and "Sales | MacBook Air" alike."""
+    inner = row.strip()
+    inner = inner.removeprefix("|").removesuffix("|")
+    return [cell.strip() for cell in inner.split("|")]
 
 
 def quotes_header(caveat: str | None) -> str:
@@ -160,7 +188,11 @@ def render_text(
         if span:
             quote = f"{quote[: span[0]]}**{quote[span[0] : span[1]]}**{quote[span[1] :]}"
         # A document's control characters (an ANSI escape) are shown, never acted on.
-        lines.append(f"{number}. “{printable(quote, keep=_LINES)}”")
+        if citation.header:  # a table row, under its header row: a small table
+            lines.append(f"{number}. {printable(citation.header.quote)}")
+            lines.append(f"   {printable(quote, keep=_LINES)}")
+        else:
+            lines.append(f"{number}. “{printable(quote, keep=_LINES)}”")
         where = f"{printable(citation.path)}:{citation.start}-{citation.end}"
         lines.append(f"   — {attribution(citation)} ({where})")
         lines.append("")

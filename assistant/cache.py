@@ -37,8 +37,8 @@ log = logging.getLogger(__name__)
 # Bump when passage splitting, tokenizing or cues change, so caches made by older code are not
 # reused. 5: headings keep their spaces; 6: contractions; 7: table rows; 8: stop words; 9: a
 # numbered list item is one passage, not "1." and its text; 10: keyed by the file's bytes, and
-# checked when read.
-PIPELINE_VERSION = 10
+# checked when read; 11: table rows carry their header row, code is never a passage, pages.
+PIPELINE_VERSION = 11
 CUES = len(passage_cues(""))  # flags per passage
 _POSIX = hasattr(os, "geteuid")
 
@@ -64,22 +64,46 @@ class Entry:  # mutable: the index takes over its vectors and releases them one 
 
 
 def check_passages(doc: Document, passages: Sequence[Passage]) -> None:
-    """Raises DamagedFile unless every passage lies inside the document's body, in order."""
+    """Raises DamagedFile unless every passage (and its table header) lies inside the document's
+    body, in order."""
     last_end = doc.body_start
     for p in passages:
         if not (last_end <= p.start < p.end <= len(doc.text)):
             raise DamagedFile(f"a passage at {p.start}-{p.end} lies outside the document's text")
+        if p.header and not (doc.body_start <= p.header[0] < p.header[1] <= p.start):
+            raise DamagedFile(f"a table header at {p.header} lies outside the document's text")
         last_end = p.start
 
 
+def passage_row(p: Passage) -> list[Any]:
+    """A passage as JSON."""
+    header = list(p.header) if p.header else None
+    return [p.start, p.end, p.paragraph, p.sentence, p.section, p.speaker, p.quoted, p.page, header]
+
+
 def _passage(row: Any) -> Passage:
-    start, end, paragraph, sentence, section, speaker, quoted = row
+    start, end, paragraph, sentence, section, speaker, quoted, page, header = row
     ints = (start, end, paragraph, sentence)
     if not all(type(v) is int for v in ints) or type(quoted) is not bool:
         raise DamagedFile("a passage's fields have the wrong types")
     if not all(v is None or isinstance(v, str) for v in (section, speaker)):
         raise DamagedFile("a passage's section or speaker is not text")
-    return Passage(start, end, paragraph, sentence, section, speaker, quoted)
+    if not (page is None or type(page) is int) or not (
+        header is None
+        or (isinstance(header, list) and len(header) == 2 and all(type(v) is int for v in header))
+    ):
+        raise DamagedFile("a passage's page or table header is malformed")
+    return Passage(
+        start,
+        end,
+        paragraph,
+        sentence,
+        section,
+        speaker,
+        quoted,
+        page,
+        tuple(header) if header else None,
+    )
 
 
 def _array(data: Any, key: str, dtype: type, shape: tuple[int | None, ...]) -> npt.NDArray[Any]:
@@ -146,10 +170,7 @@ class Cache:
             "pipeline": PIPELINE_VERSION,
             "model": self.model_id,
             "text_length": len(doc.text),
-            "passages": [
-                [p.start, p.end, p.paragraph, p.sentence, p.section, p.speaker, p.quoted]
-                for p in entry.passages
-            ],
+            "passages": [passage_row(p) for p in entry.passages],
             "tokens": entry.tokens,
         }
         self.write(
@@ -218,7 +239,7 @@ def _read_entry(data: Any, doc: Document, model_id: str) -> Entry:
     rows, tokens = meta.get("passages"), meta.get("tokens")
     if not isinstance(rows, list) or not isinstance(tokens, list) or len(rows) != len(tokens):
         raise DamagedFile("its passages and tokens do not match")
-    if not all(isinstance(r, list) and len(r) == 7 for r in rows):
+    if not all(isinstance(r, list) and len(r) == 9 for r in rows):
         raise DamagedFile("a passage has the wrong number of fields")
     passages = [_passage(r) for r in rows]
     if not all(isinstance(t, list) and all(isinstance(w, str) for w in t) for t in tokens):

@@ -9,6 +9,31 @@ from pathlib import Path
 
 from assistant.text import printable
 
+# The kinds of block a reader finds. Only paragraphs, list items and table rows are quoted;
+# headings name the sections below them, a table's header row goes with each of its rows, and code
+# is never quoted.
+HEADING, PARAGRAPH, ITEM, ROW, HEADER, CODE = (
+    "heading",
+    "paragraph",
+    "item",
+    "row",
+    "header",
+    "code",
+)
+QUOTABLE = frozenset({PARAGRAPH, ITEM, ROW})
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One piece of a document's structure: `document.text[start:end]`, in reading order."""
+
+    start: int
+    end: int
+    kind: str  # one of the kinds above
+    level: int = 0  # a heading's level (1 is the highest)
+    page: int | None = None  # the page it is on, for paged formats (PDF)
+    header: tuple[int, int] | None = None  # a table row's header row, (start, end) in the text
+
 
 @dataclass(frozen=True)
 class Document:
@@ -29,6 +54,8 @@ class Document:
     # Who is quoted when the text quotes someone without saying who.
     quote_speaker: str | None = None
     metadata: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # Its structure, in reading order: what every reader gives, whatever the format.
+    blocks: tuple[Block, ...] = field(default=(), compare=False, repr=False)
     # SHA-256 of the file's bytes when it was read: the same bytes always give the same text, so
     # a quote is still true to the file while the file still has this digest.
     fingerprint: str = ""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answers import Citation
+from assistant.answers import Citation, Span
 from assistant.document import Document
 from assistant.index import Index
 from assistant.passages import Passage, opens_list_item
@@ -92,20 +92,28 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def _locator(doc: Document, paragraph: int, section: str | None) -> str:
-    where = f"paragraph {paragraph}"
+def _locator(doc: Document, first: Passage) -> str:
+    """Where a reader finds the quote: "page 4" in a paged document, else "paragraph 7"; after
+    its section ("“Sick leave”, page 4") when that is not the title."""
+    where = f"page {first.page}" if first.page else f"paragraph {first.paragraph}"
+    section = first.section
     return f"“{section}”, {where}" if section and section != doc.title else where
 
 
 def cite(index: Index, ranked: Ranked) -> Citation:
     doc, first, last = span(index, ranked)
+    header = (
+        Span(doc.text[first.header[0] : first.header[1]], *first.header) if first.header else None
+    )
     return Citation(
         quote=doc.text[first.start : last.end],
         path=display_path(doc.path),
         start=first.start,
         end=last.end,
         source=doc.source,
-        locator=_locator(doc, first.paragraph, first.section),
+        locator=_locator(doc, first),
         speaker=first.speaker,
         score=round(float(np.clip(ranked.confidence, 0.0, 1.0)), 4),
+        page=first.page,
+        header=header,
     )

@@ -31,7 +31,7 @@ from assistant.passages import Passage
 
 log = logging.getLogger(__name__)
 
-LAYOUT = 4  # bump when Parts or this file's arrays change; 4: arrays and JSON, no pickle
+LAYOUT = 5  # bump when Parts or this file's arrays change; 4: arrays and JSON, no pickle; 5: pages and table headers
 MIN_PASSAGES = 20_000  # smaller indexes build in well under a second
 KEEP = 2  # snapshots are large: keep only the most recent few
 
@@ -94,8 +94,12 @@ def _arrays(index: Any, model_id: str) -> dict[str, npt.NDArray[Any]]:
         "paragraph_bm25_vocabulary": list(index.paragraph_bm25.vocab_dict.items()),
     }
     table = np.array(
-        [[p.start, p.end, p.paragraph, p.sentence] for p in passages], dtype=np.int64
-    ).reshape(len(passages), 4)
+        [
+            [p.start, p.end, p.paragraph, p.sentence, *(p.header or (-1, -1)), p.page or -1]
+            for p in passages
+        ],
+        dtype=np.int64,
+    ).reshape(len(passages), 7)
     terms = index.term_matrix
     return {
         "manifest": np.array(json.dumps(manifest)),
@@ -185,9 +189,9 @@ def _read(data: Any, documents: Sequence[Document], model_id: str) -> dict[str, 
         raise DamagedFile("its strings are not text")
     table = _get(data, "passages", np.int64, 2)
     n = len(table)
-    if table.shape[1] != 6 or table[:, 4:].min(initial=-1) < -1:
+    if table.shape[1] != 9 or table[:, 7:].min(initial=-1) < -1:
         raise DamagedFile("its passages have the wrong shape")
-    if table[:, 4:].max(initial=-1) >= len(strings):
+    if table[:, 7:].max(initial=-1) >= len(strings):
         raise DamagedFile("its passages name strings it does not have")
     quoted = _get(data, "quoted", np.bool_, 1)
     doc_of = _get(data, "doc_of", np.int32, 1)
@@ -197,8 +201,10 @@ def _read(data: Any, documents: Sequence[Document], model_id: str) -> dict[str, 
         raise DamagedFile("its passages point at documents it does not have")
     names: list[str | None] = [*strings, None]  # -1 is None
     passages = [
-        Passage(int(a), int(b), int(c), int(d), names[int(e)], names[int(f)], bool(q))
-        for (a, b, c, d, e, f), q in zip(table.tolist(), quoted.tolist(), strict=True)
+        Passage(
+            a, b, c, d, names[e], names[f], q, g if g >= 0 else None, (h0, h1) if h0 >= 0 else None
+        )
+        for (a, b, c, d, h0, h1, g, e, f), q in zip(table.tolist(), quoted.tolist(), strict=True)
     ]
     bounds = np.searchsorted(doc_of, np.arange(len(documents) + 1))
     for d, doc in enumerate(documents):

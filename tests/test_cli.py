@@ -13,7 +13,10 @@ import pytest
 from tests.conftest import ROOT
 
 FIELDS = {"question", "answered", "text", "citations", "caveat"}
-CITATION_FIELDS = {"quote", "path", "start", "end", "source", "locator", "speaker", "score"}
+CITATION_FIELDS = {
+    *("quote", "path", "start", "end", "source", "locator", "speaker", "score"),
+    *("page", "header"),  # added: the page of a PDF's quote, a table row's header row
+}
 
 
 @pytest.fixture(scope="module")
@@ -283,3 +286,42 @@ def test_control_characters_are_shown_in_the_terminal_and_kept_verbatim_in_json(
     assert "\x1b[2Jopens" in citation["quote"] and citation["path"] == "knowledge/odd\nname.md"
     with open(tmp_path / citation["path"], encoding="utf-8") as f:
         assert f.read()[citation["start"] : citation["end"]] == citation["quote"]
+
+
+def test_a_quoted_table_row_carries_its_header_row(env: dict[str, str], tmp_path: Path) -> None:
+    folder = tmp_path / "knowledge"
+    folder.mkdir()
+    (folder / "equipment.md").write_text(
+        "# Equipment\n\nEvery new starter gets a laptop and monitors by role.\n\n"
+        "| Role | Laptop | Monitors |\n|---|---|---|\n"
+        "| Engineers | Dell XPS 15 with 32 GB RAM | Two 27-inch monitors |\n"
+        "| Sales | MacBook Air | One 24-inch monitor |\n",
+        encoding="utf-8",
+    )
+    question = "Which laptop do engineers get?"
+    raw = run(env, "--knowledge", str(folder), "ask", "--json", question, cwd=tmp_path)
+    first = json.loads(raw.stdout)["citations"][0]
+    assert first["quote"] == "| Engineers | Dell XPS 15 with 32 GB RAM | Two 27-inch monitors |"
+    header = first["header"]
+    assert header["quote"] == "| Role | Laptop | Monitors |"
+    text = (folder / "equipment.md").read_text(encoding="utf-8")
+    assert text[header["start"] : header["end"]] == header["quote"]
+    shown = run(env, "--knowledge", str(folder), "ask", question, cwd=tmp_path).stdout.decode()
+    assert "1. | Role | Laptop | Monitors |\n   | Engineers | Dell XPS 15" in shown
+
+
+def test_text_prints_the_document_exactly_as_citations_index_it(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    path = tmp_path / "win.txt"
+    path.write_bytes("\ufeffFirst rule.\r\n\r\nSecond rule: “ok”.\r\n".encode())
+    result = run(env, "text", str(path))
+    assert result.returncode == 0 and result.stderr == b""
+    with open(path, encoding="utf-8") as f:
+        assert result.stdout.decode("utf-8") == f.read()
+    article = run(env, "ask", "--json", "Why was Kaspersky banned?")
+    c = json.loads(article.stdout)["citations"][0]
+    text = run(env, "text", c["path"]).stdout.decode("utf-8")
+    assert text[c["start"] : c["end"]] == c["quote"]
+    missing = run(env, "text", str(tmp_path / "nope.md"))
+    assert missing.returncode == 2 and b"cannot read" in missing.stderr and not missing.stdout

@@ -200,3 +200,12 @@ def test_front_matter_values_are_one_printable_line(tmp_path: Path) -> None:
     )
     doc = read_document(tmp_path / "a.md")
     assert doc.title == "Leave policy\\x1b[2J" and doc.publisher == "Acme Ltd"
+
+
+def test_a_plain_text_title_is_its_first_line_when_that_reads_as_one(tmp_path: Path) -> None:
+    (tmp_path / "travel.txt").write_text(
+        "TRAVEL AND EXPENSES POLICY\n\nEconomy class only.\n", encoding="utf-8"
+    )
+    (tmp_path / "notes.txt").write_text("Economy class only. No upgrades.\n", encoding="utf-8")
+    assert read_document(tmp_path / "travel.txt").title == "TRAVEL AND EXPENSES POLICY"
+    assert read_document(tmp_path / "notes.txt").title == "Notes"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 
 import pytest
@@ -137,11 +136,10 @@ def test_markdown_structure_headings_lists_and_code(tmp_path: Path) -> None:
                 "Up to three days a week from home.": "Remote work",
             },
         ),
-        (  # a table's rows are passages of their own, and its header row is not a heading
+        (  # a table's rows are passages of their own; its header row goes with each of them
             "## Limits\n\n| Item | Limit |\n|------|-------|\n| Hotel | £120 per night |\n"
             "| Dinner | £30 |\n\nSee the portal for forms.\n",
             {
-                "| Item | Limit |": "Limits",
                 "| Hotel | £120 per night |": "Limits",
                 "| Dinner | £30 |": "Limits",
                 "See the portal for forms.": "Limits",
@@ -181,11 +179,49 @@ def test_windows_line_endings_and_bom_keep_offsets_exact(tmp_path: Path) -> None
     assert texts == ["First rule applies.", "Second rule “quoted here.”"]
 
 
-def test_passages_survive_a_snapshot_round_trip() -> None:
-    passages = split_passages(read_document(ARTICLE))
-    restored = pickle.loads(pickle.dumps(passages))
-    assert restored == passages
-    assert any(p.speaker for p in restored) and any(p.quoted for p in restored)
+def test_every_table_row_carries_its_header_row_even_at_the_end(tmp_path: Path) -> None:
+    """The last row ("| Sales | …") was once dropped as a site's call to action."""
+    doc = read_document(
+        _write(
+            tmp_path,
+            "# Equipment\n\nWhat each team gets:\n\n| Role | Laptop | Monitors |\n"
+            "|---|---|---|\n| Engineers | Dell XPS 15 | Two 27-inch |\n| Sales | MacBook Air | One |\n",
+        )
+    )
+    rows = {
+        doc.text[p.start : p.end]: doc.text[p.header[0] : p.header[1]]
+        for p in split_passages(doc)
+        if p.header
+    }
+    assert rows == {
+        "| Engineers | Dell XPS 15 | Two 27-inch |": "| Role | Laptop | Monitors |",
+        "| Sales | MacBook Air | One |": "| Role | Laptop | Monitors |",
+    }
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "```bash\nsudo vpn-setup --user alice.\n```\n",
+        "~~~\nexport TOKEN=abc. Then run it.\n~~~\n",
+        "````\n```\nnested fence. Still code.\n```\n````\n",
+        "> ```\n> quoted code line. Still code.\n> ```\n",
+        "    indented code line. Still code.\n    second line.\n",
+        "```\nan unclosed fence runs to the end. Still code.\n",
+    ],
+)
+def test_code_is_never_quoted(tmp_path: Path, code: str) -> None:
+    doc = read_document(_write(tmp_path, f"# Setup\n\nRun this first:\n\n{code}\nThen restart.\n"))
+    texts = [doc.text[p.start : p.end] for p in split_passages(doc)]
+    assert not any("code" in t or "TOKEN" in t or "sudo" in t for t in texts), texts
+    assert texts[0] == "Run this first:"
+
+
+def test_an_indented_paragraph_after_a_list_item_continues_it(tmp_path: Path) -> None:
+    doc = read_document(
+        _write(tmp_path, "1. Book the trip.\n\n    Use the portal for this. It is quick.\n")
+    )
+    assert "Use the portal for this." in [doc.text[p.start : p.end] for p in split_passages(doc)]
 
 
 def test_list_items_and_table_rows_are_told_from_sentences() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from assistant.document import Document, one_line, title_from_path
+from assistant.formats.markup import first_line_title, markup_blocks
 from assistant.text import printable
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,8 @@ def _document(path: Path, data: bytes, markdown: bool) -> Document:
     if not title and markdown:
         heading = _MARKDOWN_TITLE.search(text, body_start)
         title = one_line(heading.group(1)) if heading else None
+    elif not title and (first := first_line_title(text, body_start)):
+        title = one_line(first)
     return Document(
         path=path,
         text=text,
@@ -80,6 +83,7 @@ def _document(path: Path, data: bytes, markdown: bool) -> Document:
         speaker=metadata.get("speaker"),
         quote_speaker=metadata.get("quote_speaker"),
         metadata=metadata,
+        blocks=tuple(markup_blocks(text, body_start)),
     )
 
 
@@ -89,5 +93,6 @@ def read_markdown(path: Path, data: bytes) -> Document:
 
 
 def read_text(path: Path, data: bytes) -> Document:
-    """Plain text: the title is the front matter's, else the file's name."""
+    """Plain text: the title is the front matter's, else its first line when that reads as a
+    title ("TRAVEL AND EXPENSES POLICY"), else the file's name."""
     return _document(path, data, markdown=False)
