@@ -20,23 +20,19 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
-from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.limits import PerUserRateLimiter, SeenRecently
+from adapters.slack_http import AssistantSource, create_web_app
 from adapters.slack_render import escape, render_payloads, unescape
 from assistant import Assistant, KnowledgeError, PolicyQAError
 
 __all__ = ["create_app", "create_web_app", "render_payloads", "serve"]
 
 log = logging.getLogger(__name__)
-
-# An assistant, or one still loading in a background thread (so HTTP mode acks within 3 s).
-AssistantSource = Assistant | concurrent.futures.Future[Assistant]
 
 EXIT_ERROR, EXIT_KNOWLEDGE, EXIT_CONFIG = 1, 3, 4
 SORRY = "Sorry, something went wrong on my side while answering. Please try again in a moment."
@@ -73,12 +69,6 @@ async def _resolve(source: AssistantSource) -> Assistant:
     if isinstance(source, concurrent.futures.Future):
         return await asyncio.wrap_future(source)
     return source
-
-
-def _is_loaded(source: AssistantSource) -> bool:
-    if isinstance(source, concurrent.futures.Future):
-        return source.done() and source.exception() is None
-    return True
 
 
 def to_question(text: str) -> tuple[str, bool]:
@@ -197,31 +187,6 @@ def _ignored(event: dict[str, Any]) -> bool:
         or event.get("subtype")
         or event.get("edited")
     )
-
-
-def create_web_app(
-    app: AsyncApp, assistant: AssistantSource, signing_secret: str
-) -> web.Application:
-    """HTTP mode: POST /slack/events (signed requests only) and GET /healthz."""
-    verifier = SignatureVerifier(signing_secret)
-
-    async def events(request: web.Request) -> web.StreamResponse:
-        body = await request.text()
-        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
-        signature = request.headers.get("X-Slack-Signature", "")
-        # Checked here because slack_sdk raises on a non-numeric timestamp (a 500) and Bolt logs
-        # the body of a request it rejects.
-        if not timestamp.isdigit() or not verifier.is_valid(body, timestamp, signature):
-            log.warning("Rejected a request with a bad or stale signature from %s", request.remote)
-            return web.json_response({"error": "invalid request"}, status=401)
-        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
-
-    async def healthz(_: web.Request) -> web.StreamResponse:
-        return web.json_response({"model_loaded": _is_loaded(assistant)})
-
-    web_app = web.Application()
-    web_app.add_routes([web.post("/slack/events", events), web.get("/healthz", healthz)])
-    return web_app
 
 
 def _load_into(load: Callable[[], Assistant], future: concurrent.futures.Future[Assistant]) -> None:

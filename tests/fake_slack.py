@@ -80,28 +80,40 @@ class FakeSlack:
 class Running:
     """The app under test, served on loopback exactly as `serve()` serves it."""
 
-    def __init__(self, url: str, session: aiohttp.ClientSession) -> None:
-        self.url, self.session = url, session
+    def __init__(self, url: str, session: aiohttp.ClientSession, secret: str = SECRET) -> None:
+        self.url, self.session, self.secret = url, session, secret
 
-    async def send(
-        self, body: str, content_type: str, timestamp: str | None = None, secret: str = SECRET
-    ) -> tuple[int, float]:
-        timestamp = timestamp if timestamp is not None else str(int(time.time()))
-        signature = (
-            "v0="
-            + hmac.new(
-                secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256
-            ).hexdigest()
-        )
-        headers = {
+    def now(self) -> str:
+        return str(int(time.time()))
+
+    def signed(
+        self,
+        body: bytes,
+        content_type: str,
+        timestamp: str | None = None,
+        secret: str | None = None,
+    ) -> dict[str, str]:
+        """Headers that sign `body` as Slack does, with the app's secret unless told otherwise."""
+        timestamp = timestamp if timestamp is not None else self.now()
+        key = (secret or self.secret).encode()
+        signed = b"v0:" + timestamp.encode() + b":" + body
+        return {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": timestamp,
-            "X-Slack-Signature": signature,
+            "X-Slack-Signature": "v0=" + hmac.new(key, signed, hashlib.sha256).hexdigest(),
         }
+
+    async def send(
+        self,
+        body: str | bytes,
+        content_type: str,
+        timestamp: str | None = None,
+        secret: str | None = None,
+    ) -> tuple[int, float]:
+        raw = body.encode() if isinstance(body, str) else body
+        headers = self.signed(raw, content_type, timestamp, secret)
         started = time.monotonic()
-        async with self.session.post(
-            f"{self.url}/slack/events", data=body.encode(), headers=headers
-        ) as resp:
+        async with self.session.post(f"{self.url}/slack/events", data=raw, headers=headers) as resp:
             await resp.read()
             return resp.status, time.monotonic() - started
 
