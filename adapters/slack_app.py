@@ -26,7 +26,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.limits import PerUserRateLimiter, SeenRecently
-from adapters.slack_http import AssistantSource, create_web_app
+from adapters.slack_http import AssistantSource, WebRunner, create_web_app
 from adapters.slack_render import escape, render_payloads, unescape
 from assistant import Assistant, KnowledgeError, PolicyQAError
 
@@ -228,7 +228,7 @@ async def _serve(load: Callable[[], Assistant], socket_mode: bool) -> int:
         where = "Socket Mode"
     else:
         port = int(os.environ.get("PORT") or 3000)
-        started = web.AppRunner(create_web_app(app, future, secret or ""), access_log=None)
+        started = WebRunner(create_web_app(app, future, secret or ""), access_log=None)
         await started.setup()
         await web.TCPSite(started, port=port).start()  # listen first: Slack's 3 s start now
         where = f"port {port} (POST /slack/events, GET /healthz)"

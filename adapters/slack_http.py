@@ -1,10 +1,11 @@
-"""Slack's HTTP front: signed requests in, 401 or 400 out for anything else, never a 500.
+"""Slack's HTTP front: signed requests in, 401 or 400 out for anything else, slow clients cut off.
 
 Slack signs `v0:{timestamp}:{raw body}` with the app's signing secret (HMAC-SHA256) and sends
 commands and interactivity as forms, events as JSON; it waits 3 s for an answer."""
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import hashlib
 import hmac
@@ -12,11 +13,12 @@ import json
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -25,13 +27,19 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from assistant import Assistant
 
-__all__ = ["AssistantSource", "create_web_app", "unsigned"]
+__all__ = ["REQUEST_SECONDS", "AssistantSource", "WebRunner", "create_web_app", "unsigned"]
 
 log = logging.getLogger(__name__)
 
 # An assistant, or one still loading in a background thread (so HTTP mode acks within 3 s).
 AssistantSource = Assistant | concurrent.futures.Future[Assistant]
 
+# From its first byte, a request's headers and body must all arrive within this many seconds.
+# Slack gives up on a request it has not had an answer to after 3 s, so a request that takes
+# longer than that to arrive is already lost; a Slack request (a few kB) arrives in milliseconds.
+# 10 s leaves room for a slow link or a buffering proxy and still frees a slow client's
+# connection quickly (aiohttp itself never times out a client that trickles its headers in).
+REQUEST_SECONDS = 10.0
 MAX_AGE_SECONDS = 300  # Slack's rule: a timestamp further than this from now is a replay
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")  # ASCII only: "²³".isdigit(), but int() refuses it
 
@@ -95,10 +103,11 @@ def _is_loaded(source: AssistantSource) -> bool:
 def create_web_app(
     app: AsyncApp, assistant: AssistantSource, signing_secret: str
 ) -> web.Application:
-    """HTTP mode: POST /slack/events (signed requests only) and GET /healthz."""
+    """HTTP mode: POST /slack/events (signed requests only) and GET /healthz. Serve it with
+    `WebRunner` so that slow clients are cut off."""
 
     async def events(request: web.Request) -> web.StreamResponse:
-        raw = await request.read()
+        raw = await request.read()  # already read in full, in time, by _read_in_time
         why = unsigned(raw, request.headers, signing_secret, time.time())
         if why:
             # Checked here, not by Bolt, which logs the body of a request it rejects; one line,
@@ -114,6 +123,111 @@ def create_web_app(
     async def healthz(_: web.Request) -> web.StreamResponse:
         return web.json_response({"model_loaded": _is_loaded(assistant)})
 
-    web_app = web.Application()
+    web_app = web.Application(middlewares=[_read_in_time])
     web_app.add_routes([web.post("/slack/events", events), web.get("/healthz", healthz)])
     return web_app
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def _read_in_time(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Reads the whole body before any handler runs, so that the connection's deadline covers it."""
+    connection = request.protocol if isinstance(request.protocol, _Connection) else None
+    try:
+        try:
+            await request.read()
+        except ConnectionResetError:  # cut off by the deadline: nobody will read an answer
+            return web.Response(status=408)
+        if connection is not None:
+            connection.arrived()
+        return await handler(request)
+    finally:
+        if connection is not None:
+            connection.answered()
+
+
+class _Connection(RequestHandler):
+    """aiohttp's connection handler, closing the connection when a request's headers and body
+    have not all arrived `request_seconds` after its first byte. An idle keep-alive connection is
+    left to aiohttp's keep-alive timeout: proxies keep those open on purpose."""
+
+    def __init__(self, *args: Any, request_seconds: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request_seconds = request_seconds
+        self._cutoff: asyncio.TimerHandle | None = None
+        self._in_full = False  # the current request has arrived; the handler is answering it
+        self._next_started = False  # bytes of a further request came while answering this one
+
+    def data_received(self, data: bytes) -> None:
+        if data and self._in_full:
+            self._next_started = True
+        elif data and self._cutoff is None:
+            self._start_clock()
+        super().data_received(data)
+
+    def _start_clock(self) -> None:
+        self._cutoff = self._loop.call_later(self.request_seconds, self._too_slow)
+
+    def arrived(self) -> None:
+        if self._cutoff is not None:
+            self._cutoff.cancel()
+            self._cutoff = None
+        self._in_full = True
+
+    def answered(self) -> None:
+        self._in_full = False
+        if self._next_started and self._cutoff is None:
+            self._start_clock()  # a pipelined request's clock starts now, at the latest
+        self._next_started = False
+
+    def _too_slow(self) -> None:
+        self._cutoff = None
+        log.warning(
+            "Closed a connection from %s: no complete request within %g s",
+            self.peername[0] if isinstance(self.peername, tuple) else self.peername,
+            self.request_seconds,
+        )
+        self.force_close()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        if self._cutoff is not None:
+            self._cutoff.cancel()
+            self._cutoff = None
+        super().connection_lost(exc)
+
+
+class _Server(web.Server):
+    """aiohttp's server, handing its connections to _Connection."""
+
+    request_seconds = REQUEST_SECONDS
+
+    def __call__(self) -> RequestHandler:
+        # what web.Server.__call__ does (aiohttp 3.9 to 3.14), with the deadline added
+        return _Connection(
+            self, loop=self._loop, request_seconds=self.request_seconds, **self._kwargs
+        )
+
+
+class WebRunner(web.AppRunner):
+    """web.AppRunner whose connections must deliver each request (headers and body) within
+    `request_seconds` of its first byte; aiohttp has no such timeout of its own."""
+
+    def __init__(
+        self, app: web.Application, *, request_seconds: float = REQUEST_SECONDS, **kwargs: Any
+    ) -> None:
+        super().__init__(app, **kwargs)
+        self.request_seconds = request_seconds
+
+    async def _make_server(self) -> web.Server:
+        made = await super()._make_server()  # runs the application's start-up, as AppRunner does
+        server = _Server(
+            made.request_handler,
+            request_factory=made.request_factory,
+            handler_cancellation=made.handler_cancellation,
+            loop=asyncio.get_running_loop(),
+            **made._kwargs,
+        )
+        server.request_seconds = self.request_seconds
+        return server

@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters import slack_app
 from adapters.limits import PerUserRateLimiter
 from adapters.slack_app import SORRY, create_app, create_web_app
+from adapters.slack_http import WebRunner
 from adapters.slack_render import render_payloads
 from assistant import Answer, Assistant
 from tests.doubles import BrokenAssistant, SlowAssistant
@@ -60,12 +61,12 @@ async def serve_app(slack: FakeSlack) -> AsyncIterator[Callable[..., Any]]:
     async def start(source: Any, limiter: PerUserRateLimiter | None = None) -> Running:
         client = AsyncWebClient(token=TOKEN, base_url=f"{slack.url}/api/")
         app = create_app(source, client, signing_secret=SECRET, rate_limiter=limiter)
-        runner = web.AppRunner(create_web_app(app, source, SECRET), access_log=None)
+        runner = WebRunner(create_web_app(app, source, SECRET), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         runners.append(runner)
-        return Running(f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}", session)  # type: ignore[union-attr]
+        return Running(f"http://127.0.0.1:{runner.addresses[0][1]}", session)
 
     yield start
     await asyncio.sleep(0.1)  # let background listeners finish before their loop goes on

@@ -1,10 +1,13 @@
-"""The Slack app's HTTP front on loopback: what anyone on the internet can send it gets 401 or 400,
-never a 500 or a traceback; Slack's own requests are answered as before."""
+"""The Slack app's HTTP front on loopback: what anyone on the internet can send it gets 401, 400 or
+cut off, never a 500 or a traceback; Slack's own requests are answered as before."""
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
+import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from urllib.parse import urlencode
 
@@ -13,6 +16,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack_app import LOOKING, create_app, create_web_app
+from adapters.slack_http import REQUEST_SECONDS, WebRunner
 from assistant import Assistant
 from tests.fake_slack import FakeSlack, Running
 
@@ -28,7 +32,7 @@ async def front() -> AsyncIterator[tuple[Running, FakeSlack]]:
     loading: concurrent.futures.Future[Assistant] = concurrent.futures.Future()
     client = AsyncWebClient(token="xoxb-test", base_url=f"{slack.url}/api/")
     app = create_app(loading, client, signing_secret="s3cret")
-    runner = aiohttp.web.AppRunner(create_web_app(app, loading, "s3cret"), access_log=None)
+    runner = WebRunner(create_web_app(app, loading, "s3cret"), access_log=None)
     await runner.setup()
     site = aiohttp.web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -107,3 +111,59 @@ async def test_a_slash_command_mentioning_payload_is_acked(front):
         headers=app.signed(urlencode(form).encode(), "application/x-www-form-urlencoded"),
     ) as resp:
         assert resp.status == 200 and await resp.text() == LOOKING
+
+
+async def trickle(port: int, at_once: bytes, slowly: bytes, every: float) -> tuple[float, bytes]:
+    """Sends `at_once`, then `slowly` one byte every `every` s, on one connection; returns the
+    seconds from the first byte until the server closed the connection, and what it answered."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    started = time.monotonic()
+
+    async def send() -> None:
+        writer.write(at_once)
+        for byte in slowly:
+            writer.write(bytes([byte]))
+            await writer.drain()
+            await asyncio.sleep(every)
+
+    sending = asyncio.ensure_future(send())
+    try:
+        answer = await asyncio.wait_for(reader.read(), REQUEST_SECONDS + 5)
+    except ConnectionResetError:
+        answer = b""
+    finally:
+        sending.cancel()
+        writer.close()
+    return time.monotonic() - started, answer
+
+
+async def request_on(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    await writer.drain()
+    return await asyncio.wait_for(reader.readuntil(b"}"), 5)
+
+
+@session_loop
+async def test_slow_clients_are_cut_off_and_others_are_not(front):
+    app, _ = front
+    port = int(app.url.rsplit(":", 1)[1])
+    body = json.dumps({"type": "event_callback", "event": {"type": "message"}}).encode()
+    head = (
+        f"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"X-Slack-Request-Timestamp: {app.now()}\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    idle = await asyncio.open_connection("127.0.0.1", port)  # kept alive, used again at the end
+    assert b'"model_loaded": false' in await request_on(*idle)
+    slow_head = asyncio.ensure_future(trickle(port, b"", head + body, every=0.1))
+    slow_body = asyncio.ensure_future(trickle(port, head, body, every=REQUEST_SECONDS / 40))
+    while not (slow_head.done() and slow_body.done()):
+        status, latency = await app.send(body.decode(), "application/json")
+        assert status == 200 and latency < 1.0  # served as usual meanwhile
+        await asyncio.sleep(1.0)
+    (head_cut, answered), (body_cut, answered_too) = slow_head.result(), slow_body.result()
+    print(f"cut off after {head_cut:.2f} s (headers) and {body_cut:.2f} s (body)")
+    assert REQUEST_SECONDS - 0.5 < head_cut < REQUEST_SECONDS + 1.5 and answered == b""
+    assert REQUEST_SECONDS - 0.5 < body_cut < REQUEST_SECONDS + 1.5 and answered_too == b""
+    # an idle keep-alive connection is not a slow request: proxies keep them open on purpose
+    assert b'"model_loaded": false' in await request_on(*idle)
+    idle[1].close()
