@@ -14,11 +14,14 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMethod
 from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -150,8 +153,9 @@ async def _read_in_time(request: web.Request, handler: Handler) -> web.StreamRes
 
 class _Connection(RequestHandler):
     """aiohttp's connection handler, closing the connection when a request's headers and body
-    have not all arrived `request_seconds` after its first byte. An idle keep-alive connection is
-    left to aiohttp's keep-alive timeout: proxies keep those open on purpose."""
+    have not all arrived `request_seconds` after its first byte (an idle keep-alive connection is
+    left to aiohttp's keep-alive timeout: proxies keep those open on purpose), and answering a
+    malformed request without a traceback."""
 
     def __init__(self, *args: Any, request_seconds: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -190,6 +194,24 @@ class _Connection(RequestHandler):
             self.request_seconds,
         )
         self.force_close()
+
+    def handle_error(
+        self,
+        request: BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        if status >= 500:  # ours to fix: aiohttp logs the traceback
+            return super().handle_error(request, status, exc, message)
+        # Anyone can send a malformed request; aiohttp would log its traceback at ERROR (and
+        # TLS or a scanner on the HTTP port, a bad method, at DEBUG: so do we).
+        level = logging.DEBUG if isinstance(exc, BadHttpMethod) else logging.WARNING
+        log.log(level, "Rejected a malformed HTTP request from %s (%s)", request.remote,
+                type(exc).__name__ if exc else status)  # fmt: skip
+        response = web.Response(status=status, text=f"{status} {HTTPStatus(status).phrase}")
+        response.force_close()
+        return response
 
     def connection_lost(self, exc: BaseException | None) -> None:
         if self._cutoff is not None:

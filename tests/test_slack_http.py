@@ -167,3 +167,24 @@ async def test_slow_clients_are_cut_off_and_others_are_not(front):
     # an idle keep-alive connection is not a slow request: proxies keep them open on purpose
     assert b'"model_loaded": false' in await request_on(*idle)
     idle[1].close()
+
+
+@session_loop
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 9_000 + b"\r\n\r\n",
+        b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: many\r\n\r\n",
+    ],
+)
+async def test_malformed_http_gets_400_without_a_traceback(front, caplog, head):
+    app, _ = front
+    reader, writer = await asyncio.open_connection("127.0.0.1", int(app.url.rsplit(":", 1)[1]))
+    writer.write(head)
+    answer = await asyncio.wait_for(reader.read(), 5)
+    writer.close()
+    assert answer.startswith((b"HTTP/1.1 400 ", b"HTTP/1.0 400 "))
+    no_traceback(caplog)
+    [rejected] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "malformed HTTP request" in rejected.getMessage()
