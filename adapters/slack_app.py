@@ -231,7 +231,10 @@ async def _serve(load: Callable[[], Assistant], socket_mode: bool) -> int:
         started = WebRunner(create_web_app(app, future, secret or ""), access_log=None)
         await started.setup()
         await web.TCPSite(started, port=port).start()  # listen first: Slack's 3 s start now
-        where = f"port {port} (POST /slack/events, GET /healthz)"
+        # each address: with $PORT 0, IPv4 and IPv6 get a free port each
+        urls = [f"http://{a[0]}:{a[1]}" if "." in a[0] else f"http://[{a[0]}]:{a[1]}"
+                for a in started.addresses]  # fmt: skip
+        where = f"{' and '.join(urls)} (POST /slack/events, GET /healthz)"
     threading.Thread(
         target=_load_into, args=(load, future), name="load-assistant", daemon=True
     ).start()

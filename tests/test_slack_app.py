@@ -6,6 +6,8 @@ import asyncio
 import concurrent.futures
 import json
 import logging
+import re
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from functools import partial
@@ -373,3 +375,32 @@ async def test_serve_exits_when_the_documents_cannot_be_loaded(slack_env, tmp_pa
 
     assert await asyncio.to_thread(slack_app.serve, load) == 3
     assert "nowhere" in capsys.readouterr().err
+
+
+async def serving(load: Callable[[], Assistant], capsys: pytest.CaptureFixture[str]) -> Any:
+    """`serve()` started in a thread: (its task, the IPv4 port it says it listens on)."""
+    task = asyncio.ensure_future(asyncio.to_thread(slack_app.serve, load))
+    said, deadline = "", time.monotonic() + 30
+    while not (found := re.search(r"running on .*http://0\.0\.0\.0:(\d+)", said)):
+        assert time.monotonic() < deadline and not task.done(), said
+        await asyncio.sleep(0.05)
+        said += capsys.readouterr().err
+    return task, int(found.group(1))
+
+
+@session_loop
+async def test_serve_says_the_port_it_listens_on(slack_env, slack, tmp_path, capsys):
+    loading = threading.Event()
+
+    def load() -> Assistant:
+        loading.wait(30)
+        return Assistant.load(tmp_path / "nowhere")  # ends the test: serve exits
+
+    task, port = await serving(load, capsys)  # $PORT is 0: any free port
+    app = Running(f"http://127.0.0.1:{port}", aiohttp.ClientSession())
+    assert port != 0 and await app.health() == {"model_loaded": False}
+    status, _ = await app.command(QUESTION, f"{slack.url}/response/1")
+    assert status == 200
+    await app.session.close()
+    loading.set()
+    assert await task == 3
