@@ -25,6 +25,7 @@ class FakeSlack:
         self.calls: list[tuple[str, dict[str, Any], float]] = []
         self.rate_limit_next = 0  # answer this many chat.postMessage calls with 429
         self.auth_error: str | None = None  # auth.test's error, as for a revoked token
+        self.down = False  # answer every call 503, as Slack's edge does during an outage
         self.runner: web.AppRunner | None = None
         self.url = ""
 
@@ -47,6 +48,8 @@ class FakeSlack:
     async def api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         self.calls.append((method, await self._body(request), time.monotonic()))
+        if self.down:
+            return web.Response(status=503, text="upstream connect error")
         if method == "chat.postMessage" and self.rate_limit_next > 0:
             self.rate_limit_next -= 1
             return web.json_response(
@@ -62,7 +65,7 @@ class FakeSlack:
 
     async def response(self, request: web.Request) -> web.StreamResponse:
         self.calls.append(("response_url", await self._body(request), time.monotonic()))
-        return web.Response(text="ok")
+        return web.Response(status=503 if self.down else 200, text="ok")
 
     def posted(self, method: str = "chat.postMessage") -> list[dict[str, Any]]:
         return [body for name, body, _ in self.calls if name == method]
