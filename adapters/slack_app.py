@@ -20,23 +20,28 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
-from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.limits import PerUserRateLimiter, SeenRecently
+from adapters.slack_http import AssistantSource, WebRunner, create_web_app
 from adapters.slack_render import escape, render_payloads, unescape
+from adapters.slack_web_api import (
+    BotIdentity,
+    Undeliverable,
+    Undelivered,
+    cannot_reach,
+    delivering,
+    describe,
+)
 from assistant import Assistant, KnowledgeError, PolicyQAError
 
 __all__ = ["create_app", "create_web_app", "render_payloads", "serve"]
 
 log = logging.getLogger(__name__)
-
-# An assistant, or one still loading in a background thread (so HTTP mode acks within 3 s).
-AssistantSource = Assistant | concurrent.futures.Future[Assistant]
 
 EXIT_ERROR, EXIT_KNOWLEDGE, EXIT_CONFIG = 1, 3, 4
 SORRY = "Sorry, something went wrong on my side while answering. Please try again in a moment."
@@ -59,7 +64,7 @@ def _quiet_slack_loggers() -> logging.Logger:
 class _WithholdBodies(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if "`token` will be unused" in message:
+        if "`token`" in message:
             return False  # the token is in the client we pass on purpose; the env var is not lost
         if "body" in message or "Unhandled request" in message or "{" in message:
             record.msg, record.args = (
@@ -73,12 +78,6 @@ async def _resolve(source: AssistantSource) -> Assistant:
     if isinstance(source, concurrent.futures.Future):
         return await asyncio.wrap_future(source)
     return source
-
-
-def _is_loaded(source: AssistantSource) -> bool:
-    if isinstance(source, concurrent.futures.Future):
-        return source.done() and source.exception() is None
-    return True
 
 
 def to_question(text: str) -> tuple[str, bool]:
@@ -95,15 +94,32 @@ def create_app(
     *,
     signing_secret: str | None = None,
     rate_limiter: PerUserRateLimiter | None = None,
+    identity: BotIdentity | None = None,
 ) -> AsyncApp:
     """The Bolt app. `assistant` may be a Future still loading; `client` defaults to one with
-    $SLACK_BOT_TOKEN. 429s are retried after Retry-After."""
+    $SLACK_BOT_TOKEN. 429s are retried after Retry-After. The bot's identity is looked up once
+    (`identity`, else on the first request), never per request."""
     client = client or AsyncWebClient(token=os.environ.get("SLACK_BOT_TOKEN"))
     if not any(isinstance(h, AsyncRateLimitErrorRetryHandler) for h in client.retry_handlers):
         client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
-    app = AsyncApp(client=client, signing_secret=signing_secret, logger=_quiet_slack_loggers())
+    known = identity or BotIdentity(client)
+
+    async def authorize(
+        enterprise_id: str | None, team_id: str | None, user_id: str | None
+    ) -> AuthorizeResult:
+        # Bolt's own single-workspace authorization calls auth.test on every request until it
+        # succeeds: with Slack unreachable each request then failed slowly with a 500.
+        return known.authorize(enterprise_id, team_id, user_id)
+
+    app = AsyncApp(
+        client=client,
+        authorize=authorize,
+        signing_secret=signing_secret,
+        logger=_quiet_slack_loggers(),
+    )
     limiter = rate_limiter or PerUserRateLimiter(burst=5, per_seconds=10.0)
     seen_events, seen_posts = SeenRecently(ttl_seconds=600), SeenRecently(ttl_seconds=600)
+    undelivered = Undelivered()
 
     def first_delivery(body: dict[str, Any], event: dict[str, Any]) -> bool:
         # Slack re-delivers events it thinks failed, and a mention also arrives as a message.
@@ -113,6 +129,7 @@ def create_app(
     async def answer_with(question: str, user: str, post: Any, notice: Any) -> None:
         """Answer `question` through `post(payload)`; `notice(text)` tells the asker alone."""
         started = time.monotonic()
+        post, notice = delivering(post), delivering(notice)
         try:
             if not limiter.allow(user):
                 wait = max(1, round(limiter.retry_after(user)))
@@ -124,16 +141,21 @@ def create_app(
             answer = await asyncio.to_thread(core.answer, question)  # CPU work: off the event loop
             for payload in render_payloads(answer, core):
                 await post(payload)
+            undelivered.delivered()
             log.info(
                 "Answered %s in %.1f s (%d quotes)",
                 user,
                 time.monotonic() - started,
                 len(answer.citations),
             )
+        except Undeliverable as e:  # nobody to tell but the log, and once a minute is enough
+            undelivered.failed(e)
         except Exception:
             log.exception("Answering a Slack question from %s failed", user)
             try:
                 await notice(SORRY)
+            except Undeliverable as e:
+                undelivered.failed(e)
             except Exception:
                 log.exception("Telling %s about the failure failed too", user)
 
@@ -146,7 +168,7 @@ def create_app(
         async def post(payload: dict[str, Any]) -> None:
             result = await respond(**payload, response_type=response_type)
             if result.status_code >= 300:
-                raise RuntimeError(f"response_url answered HTTP {result.status_code}")
+                raise Undeliverable(f"response_url answered HTTP {result.status_code}")
 
         async def notice(text: str) -> None:
             await respond(text=escape(text), response_type="ephemeral")
@@ -199,31 +221,6 @@ def _ignored(event: dict[str, Any]) -> bool:
     )
 
 
-def create_web_app(
-    app: AsyncApp, assistant: AssistantSource, signing_secret: str
-) -> web.Application:
-    """HTTP mode: POST /slack/events (signed requests only) and GET /healthz."""
-    verifier = SignatureVerifier(signing_secret)
-
-    async def events(request: web.Request) -> web.StreamResponse:
-        body = await request.text()
-        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
-        signature = request.headers.get("X-Slack-Signature", "")
-        # Checked here because slack_sdk raises on a non-numeric timestamp (a 500) and Bolt logs
-        # the body of a request it rejects.
-        if not timestamp.isdigit() or not verifier.is_valid(body, timestamp, signature):
-            log.warning("Rejected a request with a bad or stale signature from %s", request.remote)
-            return web.json_response({"error": "invalid request"}, status=401)
-        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
-
-    async def healthz(_: web.Request) -> web.StreamResponse:
-        return web.json_response({"model_loaded": _is_loaded(assistant)})
-
-    web_app = web.Application()
-    web_app.add_routes([web.post("/slack/events", events), web.get("/healthz", healthz)])
-    return web_app
-
-
 def _load_into(load: Callable[[], Assistant], future: concurrent.futures.Future[Assistant]) -> None:
     try:
         future.set_result(load())
@@ -249,7 +246,8 @@ async def _serve(load: Callable[[], Assistant], socket_mode: bool) -> int:
     future: concurrent.futures.Future[Assistant] = concurrent.futures.Future()
     client = AsyncWebClient(token=os.environ["SLACK_BOT_TOKEN"])
     secret = os.environ.get("SLACK_SIGNING_SECRET")
-    app = create_app(future, client, signing_secret=secret)
+    identity = BotIdentity(client)
+    app = create_app(future, client, signing_secret=secret, identity=identity)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         try:
@@ -263,35 +261,47 @@ async def _serve(load: Callable[[], Assistant], socket_mode: bool) -> int:
         where = "Socket Mode"
     else:
         port = int(os.environ.get("PORT") or 3000)
-        started = web.AppRunner(create_web_app(app, future, secret or ""), access_log=None)
+        started = WebRunner(create_web_app(app, future, secret or ""), access_log=None)
         await started.setup()
         await web.TCPSite(started, port=port).start()  # listen first: Slack's 3 s start now
-        where = f"port {port} (POST /slack/events, GET /healthz)"
+        # each address: with $PORT 0, IPv4 and IPv6 get a free port each
+        urls = [f"http://{a[0]}:{a[1]}" if "." in a[0] else f"http://[{a[0]}]:{a[1]}"
+                for a in started.addresses]  # fmt: skip
+        where = f"{' and '.join(urls)} (POST /slack/events, GET /healthz)"
     threading.Thread(
         target=_load_into, args=(load, future), name="load-assistant", daemon=True
     ).start()
+    retrying: asyncio.Task[None] | None = None
     try:
-        await client.auth_test()
+        await identity.look_up()  # once; every request then uses what it found
         if socket_mode:
             await started.connect_async()
-    except SlackApiError as e:
-        # exit rather than crash-loop on a revoked or mistyped token
-        print(f"policy-qa: Slack rejected the token ({e.response.get('error')})", file=sys.stderr)
-        await _stop(started)
-        return EXIT_CONFIG
-    except (TimeoutError, aiohttp.ClientError, OSError) as e:
+    except (SlackApiError, aiohttp.ClientError, OSError) as e:
+        if isinstance(e, SlackApiError) and not cannot_reach(e):
+            # exit rather than crash-loop on a revoked or mistyped token
+            print(
+                f"policy-qa: Slack rejected the token ({e.response.get('error')})", file=sys.stderr
+            )
+            await _stop(started)
+            return EXIT_CONFIG
         if socket_mode:
             print(f"policy-qa: cannot reach Slack ({type(e).__name__})", file=sys.stderr)
             await _stop(started)
             return EXIT_ERROR
-        # HTTP mode: Bolt checks the token again on the first request; keep /healthz up
-        log.warning("Cannot reach Slack to check the token (%s); serving anyway", type(e).__name__)
+        # HTTP mode: keep acking (and /healthz up); the look-up goes on with backoff
+        log.warning("Cannot reach Slack to look up the bot (%s); serving anyway and retrying "
+                    "in the background", describe(e))  # fmt: skip
+        retrying = asyncio.ensure_future(identity.keep_looking_up())
+        retrying.add_done_callback(lambda _: stop.set() if identity.rejected else None)
     print(f"policy-qa: Slack app running on {where}; loading the documents…", file=sys.stderr)
     loaded: asyncio.Future[Any] = asyncio.wrap_future(future)
     stopped: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
     await asyncio.wait([loaded, stopped], return_when=asyncio.FIRST_COMPLETED)
     code = 0
-    if loaded.done() and loaded.exception() is not None:
+    if identity.rejected is not None:  # found by the background look-up
+        print(f"policy-qa: Slack rejected the token ({identity.rejected})", file=sys.stderr)
+        code = EXIT_CONFIG
+    elif loaded.done() and loaded.exception() is not None:
         error = loaded.exception()
         if isinstance(error, PolicyQAError):  # the user's to fix: the message says how
             print(f"policy-qa: {error}", file=sys.stderr)
@@ -304,6 +314,8 @@ async def _serve(load: Callable[[], Assistant], socket_mode: bool) -> int:
     else:
         await stopped
     stopped.cancel()
+    if retrying is not None:
+        retrying.cancel()
     await _stop(started)
     return code
 

@@ -25,6 +25,7 @@ class FakeSlack:
         self.calls: list[tuple[str, dict[str, Any], float]] = []
         self.rate_limit_next = 0  # answer this many chat.postMessage calls with 429
         self.auth_error: str | None = None  # auth.test's error, as for a revoked token
+        self.down = False  # answer every call 503, as Slack's edge does during an outage
         self.runner: web.AppRunner | None = None
         self.url = ""
 
@@ -47,6 +48,8 @@ class FakeSlack:
     async def api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         self.calls.append((method, await self._body(request), time.monotonic()))
+        if self.down:
+            return web.Response(status=503, text="upstream connect error")
         if method == "chat.postMessage" and self.rate_limit_next > 0:
             self.rate_limit_next -= 1
             return web.json_response(
@@ -62,7 +65,7 @@ class FakeSlack:
 
     async def response(self, request: web.Request) -> web.StreamResponse:
         self.calls.append(("response_url", await self._body(request), time.monotonic()))
-        return web.Response(text="ok")
+        return web.Response(status=503 if self.down else 200, text="ok")
 
     def posted(self, method: str = "chat.postMessage") -> list[dict[str, Any]]:
         return [body for name, body, _ in self.calls if name == method]
@@ -80,28 +83,40 @@ class FakeSlack:
 class Running:
     """The app under test, served on loopback exactly as `serve()` serves it."""
 
-    def __init__(self, url: str, session: aiohttp.ClientSession) -> None:
-        self.url, self.session = url, session
+    def __init__(self, url: str, session: aiohttp.ClientSession, secret: str = SECRET) -> None:
+        self.url, self.session, self.secret = url, session, secret
 
-    async def send(
-        self, body: str, content_type: str, timestamp: str | None = None, secret: str = SECRET
-    ) -> tuple[int, float]:
-        timestamp = timestamp if timestamp is not None else str(int(time.time()))
-        signature = (
-            "v0="
-            + hmac.new(
-                secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256
-            ).hexdigest()
-        )
-        headers = {
+    def now(self) -> str:
+        return str(int(time.time()))
+
+    def signed(
+        self,
+        body: bytes,
+        content_type: str,
+        timestamp: str | None = None,
+        secret: str | None = None,
+    ) -> dict[str, str]:
+        """Headers that sign `body` as Slack does, with the app's secret unless told otherwise."""
+        timestamp = timestamp if timestamp is not None else self.now()
+        key = (secret or self.secret).encode()
+        signed = b"v0:" + timestamp.encode() + b":" + body
+        return {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": timestamp,
-            "X-Slack-Signature": signature,
+            "X-Slack-Signature": "v0=" + hmac.new(key, signed, hashlib.sha256).hexdigest(),
         }
+
+    async def send(
+        self,
+        body: str | bytes,
+        content_type: str,
+        timestamp: str | None = None,
+        secret: str | None = None,
+    ) -> tuple[int, float]:
+        raw = body.encode() if isinstance(body, str) else body
+        headers = self.signed(raw, content_type, timestamp, secret)
         started = time.monotonic()
-        async with self.session.post(
-            f"{self.url}/slack/events", data=body.encode(), headers=headers
-        ) as resp:
+        async with self.session.post(f"{self.url}/slack/events", data=raw, headers=headers) as resp:
             await resp.read()
             return resp.status, time.monotonic() - started
 

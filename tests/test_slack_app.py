@@ -6,6 +6,10 @@ import asyncio
 import concurrent.futures
 import json
 import logging
+import math
+import re
+import socket
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from functools import partial
@@ -21,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters import slack_app
 from adapters.limits import PerUserRateLimiter
 from adapters.slack_app import SORRY, create_app, create_web_app
+from adapters.slack_http import WebRunner
 from adapters.slack_render import render_payloads
 from assistant import Answer, Assistant
 from tests.doubles import BrokenAssistant, SlowAssistant
@@ -57,15 +62,17 @@ async def serve_app(slack: FakeSlack) -> AsyncIterator[Callable[..., Any]]:
     runners: list[web.AppRunner] = []
     session = aiohttp.ClientSession()
 
-    async def start(source: Any, limiter: PerUserRateLimiter | None = None) -> Running:
-        client = AsyncWebClient(token=TOKEN, base_url=f"{slack.url}/api/")
+    async def start(
+        source: Any, limiter: PerUserRateLimiter | None = None, api: str | None = None
+    ) -> Running:
+        client = AsyncWebClient(token=TOKEN, base_url=api or f"{slack.url}/api/")
         app = create_app(source, client, signing_secret=SECRET, rate_limiter=limiter)
-        runner = web.AppRunner(create_web_app(app, source, SECRET), access_log=None)
+        runner = WebRunner(create_web_app(app, source, SECRET), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         runners.append(runner)
-        return Running(f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}", session)  # type: ignore[union-attr]
+        return Running(f"http://127.0.0.1:{runner.addresses[0][1]}", session)
 
     yield start
     await asyncio.sleep(0.1)  # let background listeners finish before their loop goes on
@@ -336,6 +343,44 @@ async def test_tokens_and_user_text_never_reach_logs_at_info(serve_app, slack, a
             assert secret not in message, f"{secret!r} logged by {record.name}: {message}"
 
 
+def closed_port() -> int:
+    """A loopback port nothing listens on: connections to it are refused."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@session_loop
+@pytest.mark.parametrize("outage", ["refused", "503"])
+async def test_with_slack_unreachable_requests_are_acked_and_the_failure_logged_once(
+    serve_app, slack, assistant, caplog, outage
+):
+    caplog.set_level(logging.INFO)
+    if outage == "refused":
+        nowhere = f"http://127.0.0.1:{closed_port()}"
+        app = await serve_app(assistant, api=f"{nowhere}/api/")
+    else:  # Slack's edge answers, but 503 to every call
+        slack.down, nowhere = True, slack.url
+        app = await serve_app(assistant)
+    started = time.monotonic()
+    for n in range(10):
+        status, latency = await app.command(QUESTION, f"{nowhere}/response/{n}", user=f"U{n}")
+        assert status == 200 and latency < 3.0
+        status, latency = await app.event(dm(QUESTION, ts=f"1.{n}"), event_id=f"Ev{n}")
+        assert status == 200 and latency < 3.0
+        await asyncio.sleep(0.1)
+    elapsed = time.monotonic() - started
+    await asyncio.sleep(QUIET_SECONDS)  # the answers' delivery fails meanwhile
+    if outage == "503":  # counted at the fake's edge: one look-up per backoff step (1, 2, 4 s…)
+        lookups = len(slack.posted("auth.test"))
+        assert 1 <= lookups <= 1 + math.log2(1 + elapsed), (lookups, elapsed)
+        assert len(slack.posted("response_url")) == 10  # the answers were sent, and refused
+    shown = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    undelivered = [r for r in shown if "Could not deliver answers to Slack" in r.getMessage()]
+    assert len(undelivered) == 1 and len(shown) <= 3, [r.getMessage() for r in shown]
+    assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.exc_info]
+
+
 @pytest.fixture
 def slack_env(monkeypatch: pytest.MonkeyPatch, slack: FakeSlack) -> pytest.MonkeyPatch:
     """`serve()`'s environment, its Web API client pointed at the fake Slack."""
@@ -372,3 +417,59 @@ async def test_serve_exits_when_the_documents_cannot_be_loaded(slack_env, tmp_pa
 
     assert await asyncio.to_thread(slack_app.serve, load) == 3
     assert "nowhere" in capsys.readouterr().err
+
+
+async def serving(load: Callable[[], Assistant], capsys: pytest.CaptureFixture[str]) -> Any:
+    """`serve()` started in a thread: (its task, the IPv4 port it says it listens on)."""
+    task = asyncio.ensure_future(asyncio.to_thread(slack_app.serve, load))
+    said, deadline = "", time.monotonic() + 30
+    while not (found := re.search(r"running on .*http://0\.0\.0\.0:(\d+)", said)):
+        assert time.monotonic() < deadline and not task.done(), said
+        await asyncio.sleep(0.05)
+        said += capsys.readouterr().err
+    return task, int(found.group(1))
+
+
+@session_loop
+async def test_serve_says_the_port_it_listens_on(slack_env, slack, tmp_path, capsys):
+    loading = threading.Event()
+
+    def load() -> Assistant:
+        loading.wait(30)
+        return Assistant.load(tmp_path / "nowhere")  # ends the test: serve exits
+
+    task, port = await serving(load, capsys)  # $PORT is 0: any free port
+    app = Running(f"http://127.0.0.1:{port}", aiohttp.ClientSession())
+    assert port != 0 and await app.health() == {"model_loaded": False}
+    status, _ = await app.command(QUESTION, f"{slack.url}/response/1")
+    assert status == 200
+    await app.session.close()
+    loading.set()
+    assert await task == 3
+
+
+@session_loop
+async def test_serve_with_slack_down_keeps_acking_and_looks_up_the_bot_with_backoff(
+    slack_env, slack, tmp_path, capsys
+):
+    slack.down = True
+    loading = threading.Event()
+
+    def load() -> Assistant:
+        loading.wait(30)
+        return Assistant.load(tmp_path / "nowhere")
+
+    task, port = await serving(load, capsys)
+    app = Running(f"http://127.0.0.1:{port}", aiohttp.ClientSession())
+    started = time.monotonic()
+    while time.monotonic() - started < 3.5:
+        status, latency = await app.command(QUESTION, f"{slack.url}/response/1")
+        assert status == 200 and latency < 3.0
+        await asyncio.sleep(0.25)
+    await app.session.close()
+    lookups = [t for name, _, t in slack.calls if name == "auth.test"]
+    # at start, then in the background 1 s and 3 s later, whatever the requests
+    assert len(lookups) == 3, lookups
+    assert [round(b - a) for a, b in zip(lookups, lookups[1:], strict=False)] == [1, 2]
+    loading.set()
+    assert await task == 3
