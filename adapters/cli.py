@@ -344,7 +344,9 @@ def _serve(args: argparse.Namespace) -> int:
         return discord_bot.serve(load)
     from adapters import slack_app
 
-    return slack_app.serve(load, socket_mode=args.socket)
+    return slack_app.serve(
+        load, socket_mode=args.socket, host=args.host, port=args.port, status=status
+    )
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -38,6 +38,7 @@ from adapters.slack_web_api import (
     describe,
 )
 from assistant import Assistant, KnowledgeError, PolicyQAError
+from assistant.status import Status
 
 __all__ = ["create_app", "create_web_app", "render_payloads", "serve"]
 
@@ -229,20 +230,40 @@ def _load_into(load: Callable[[], Assistant], future: concurrent.futures.Future[
         future.set_exception(e)
 
 
-def serve(load: Callable[[], Assistant], socket_mode: bool = False) -> int:
-    """Run the Slack app until interrupted: HTTP on $PORT, or Socket Mode. Returns an exit code."""
+def serve(
+    load: Callable[[], Assistant],
+    socket_mode: bool = False,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    status: Status | None = None,
+) -> int:
+    """Run the Slack app until interrupted: HTTP on `host` (default: every interface) and `port`
+    (default: $PORT, else 3000), or Socket Mode. `status` is what /healthz reports while the
+    documents load. Returns an exit code."""
     needed = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if socket_mode else "SLACK_SIGNING_SECRET"]
     missing = [name for name in needed if not os.environ.get(name)]
     if missing:
         print(f"policy-qa: set {' and '.join(missing)} (see docs/slack.md)", file=sys.stderr)
         return EXIT_CONFIG
+    raw_port = os.environ.get("PORT", "").strip()
+    if port is None and raw_port and not (raw_port.isascii() and raw_port.isdigit()
+                                          and int(raw_port) < 65536):  # fmt: skip
+        print(f"policy-qa: PORT must be a port number, not {raw_port!r}", file=sys.stderr)
+        return EXIT_CONFIG
     try:
-        return asyncio.run(_serve(load, socket_mode))
+        return asyncio.run(_serve(load, socket_mode, host, port, status))
     except KeyboardInterrupt:
         return 0
 
 
-async def _serve(load: Callable[[], Assistant], socket_mode: bool) -> int:
+async def _serve(
+    load: Callable[[], Assistant],
+    socket_mode: bool,
+    host: str | None,
+    port: int | None,
+    status: Status | None,
+) -> int:
     future: concurrent.futures.Future[Assistant] = concurrent.futures.Future()
     client = AsyncWebClient(token=os.environ["SLACK_BOT_TOKEN"])
     secret = os.environ.get("SLACK_SIGNING_SECRET")
@@ -260,10 +281,12 @@ async def _serve(load: Callable[[], Assistant], socket_mode: bool) -> int:
         started: Any = AsyncSocketModeHandler(app, os.environ["SLACK_APP_TOKEN"])
         where = "Socket Mode"
     else:
-        port = int(os.environ.get("PORT") or 3000)
-        started = WebRunner(create_web_app(app, future, secret or ""), access_log=None)
+        if port is None:
+            port = int(os.environ.get("PORT") or 3000)
+        web_app = create_web_app(app, future, secret or "", status=status)
+        started = WebRunner(web_app, access_log=None)
         await started.setup()
-        await web.TCPSite(started, port=port).start()  # listen first: Slack's 3 s start now
+        await web.TCPSite(started, host=host, port=port).start()  # listen first: Slack's 3 s
         # each address: with $PORT 0, IPv4 and IPv6 get a free port each
         urls = [f"http://{a[0]}:{a[1]}" if "." in a[0] else f"http://[{a[0]}]:{a[1]}"
                 for a in started.addresses]  # fmt: skip

@@ -29,6 +29,7 @@ from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from assistant import Assistant
+from assistant.status import Status
 
 __all__ = ["REQUEST_SECONDS", "AssistantSource", "WebRunner", "create_web_app", "unsigned"]
 
@@ -103,11 +104,24 @@ def _is_loaded(source: AssistantSource) -> bool:
     return True
 
 
+def _status_of(source: AssistantSource, status: Status | None) -> dict[str, Any]:
+    """What the assistant is doing: indexing (with how far), ready, or failed."""
+    if status is None and not isinstance(source, concurrent.futures.Future):
+        status = getattr(source, "status", None)  # a stand-in for the core may have none
+    if status is None:
+        return {}
+    state = status.as_dict()
+    if isinstance(source, concurrent.futures.Future) and source.done() and source.exception():
+        state["state"] = "failed"
+    return state
+
+
 def create_web_app(
-    app: AsyncApp, assistant: AssistantSource, signing_secret: str
+    app: AsyncApp, assistant: AssistantSource, signing_secret: str, *, status: Status | None = None
 ) -> web.Application:
-    """HTTP mode: POST /slack/events (signed requests only) and GET /healthz. Serve it with
-    `WebRunner` so that slow clients are cut off."""
+    """HTTP mode: POST /slack/events (signed requests only) and GET /healthz (whether the model
+    is loaded and, given `status`, where the indexing is). Serve it with `WebRunner` so that slow
+    clients are cut off."""
 
     async def events(request: web.Request) -> web.StreamResponse:
         raw = await request.read()  # already read in full, in time, by _read_in_time
@@ -124,7 +138,8 @@ def create_web_app(
         return await to_aiohttp_response(await app.async_dispatch(bolt))
 
     async def healthz(_: web.Request) -> web.StreamResponse:
-        return web.json_response({"model_loaded": _is_loaded(assistant)})
+        state = _status_of(assistant, status)
+        return web.json_response({"model_loaded": _is_loaded(assistant), **state})
 
     web_app = web.Application(middlewares=[_read_in_time])
     web_app.add_routes([web.post("/slack/events", events), web.get("/healthz", healthz)])

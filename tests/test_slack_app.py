@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import numpy as np
 import pytest
 from aiohttp import web
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -63,11 +64,14 @@ async def serve_app(slack: FakeSlack) -> AsyncIterator[Callable[..., Any]]:
     session = aiohttp.ClientSession()
 
     async def start(
-        source: Any, limiter: PerUserRateLimiter | None = None, api: str | None = None
+        source: Any,
+        limiter: PerUserRateLimiter | None = None,
+        api: str | None = None,
+        status: Any = None,
     ) -> Running:
         client = AsyncWebClient(token=TOKEN, base_url=api or f"{slack.url}/api/")
         app = create_app(source, client, signing_secret=SECRET, rate_limiter=limiter)
-        runner = WebRunner(create_web_app(app, source, SECRET), access_log=None)
+        runner = WebRunner(create_web_app(app, source, SECRET, status=status), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
@@ -403,6 +407,15 @@ async def test_serve_without_a_setting_says_so_in_one_line(slack_env, assistant,
 
 
 @session_loop
+@pytest.mark.parametrize("port", ["eighty", "99999", "²³"])
+async def test_serve_with_a_bad_port_says_so_in_one_line(slack_env, assistant, capsys, port):
+    slack_env.setenv("PORT", port)
+    assert slack_app.serve(lambda: assistant) == 4
+    err = capsys.readouterr().err
+    assert "PORT must be a port number" in err and err.count("\n") == 1
+
+
+@session_loop
 async def test_serve_with_a_rejected_token_exits_with_one_line(slack_env, slack, assistant, capsys):
     slack.auth_error = "invalid_auth"
     assert await asyncio.to_thread(slack_app.serve, lambda: assistant) == 4
@@ -473,3 +486,47 @@ async def test_serve_with_slack_down_keeps_acking_and_looks_up_the_bot_with_back
     assert [round(b - a) for a, b in zip(lookups, lookups[1:], strict=False)] == [1, 2]
     loading.set()
     assert await task == 3
+
+
+class _GatedEmbedder:
+    """The real model, stopping halfway through indexing until the test lets it go on."""
+
+    def __init__(self, inner: Any, gate: threading.Event) -> None:
+        self.inner, self.gate, self.model_id = inner, gate, inner.model_id
+
+    def embed(self, texts: Any, progress: Any = None) -> Any:
+        half = len(texts) // 2
+        first = self.inner.embed(texts[:half], progress)
+        self.gate.wait(30)
+        return np.vstack([first, self.inner.embed(texts[half:], progress)])
+
+
+@session_loop
+async def test_healthz_reports_indexing_then_ready(serve_app, assistant, tmp_path):
+    """/healthz says how far the indexing is while the documents load, then that it answers."""
+    from assistant.status import Status
+
+    gate, status = threading.Event(), Status()
+    future: concurrent.futures.Future[Assistant] = concurrent.futures.Future()
+
+    def load() -> None:
+        embedder = _GatedEmbedder(assistant.embedder, gate)
+        future.set_result(
+            Assistant.load(embedder=embedder, cache_dir=tmp_path / "cache", status=status)
+        )
+
+    app = await serve_app(future, status=status)
+    loader = threading.Thread(target=load)
+    loader.start()
+    deadline = time.monotonic() + 30
+    try:
+        while (health := await app.health())["state"] != "indexing" or not health["embedded"]:
+            assert time.monotonic() < deadline, health
+            await asyncio.sleep(0.05)
+        assert health["model_loaded"] is False and 0 < health["embedded"] < health["to_embed"]
+    finally:
+        gate.set()
+        await asyncio.to_thread(loader.join)
+    health = await app.health()
+    assert health["model_loaded"] is True and health["state"] == "ready"
+    assert health["documents"] == 1 and health["passages"] == len(assistant.index)
