@@ -325,3 +325,48 @@ def test_text_prints_the_document_exactly_as_citations_index_it(
     assert text[c["start"] : c["end"]] == c["quote"]
     missing = run(env, "text", str(tmp_path / "nope.md"))
     assert missing.returncode == 2 and b"cannot read" in missing.stderr and not missing.stdout
+
+
+def test_a_60_mb_file_is_skipped_in_seconds_and_little_memory(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "knowledge"
+    folder.mkdir()
+    (folder / "policy.md").write_text("Refunds take 14 days.", encoding="utf-8")
+    with (folder / "dump.txt").open("w", encoding="utf-8") as f:
+        line = "A line of a log that someone saved into the policies folder by mistake.\n"
+        f.write(line * (60_000_000 // len(line)))
+    measure = (
+        "import resource, sys, time; from adapters.cli import main; started = time.monotonic(); "
+        "code = main(sys.argv[1:]); "
+        "print(time.monotonic() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
+        "file=sys.stderr); sys.exit(code)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", measure, "--knowledge", str(folder), "index"],
+        capture_output=True,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    *lines, figures = result.stderr.decode().splitlines()
+    seconds, peak_kb = figures.split()
+    assert float(seconds) < 5 and int(peak_kb) < 600_000, figures
+    assert any("dump.txt: it is 60.0 MB, over the 20.0 MB limit" in line for line in lines)
+    assert "Indexed 1 document" in result.stdout.decode()
+
+
+def test_a_damaged_cache_file_still_answers_with_exit_0(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    fresh = {**env, "POLICY_QA_CACHE": str(cache)}
+    assert run(fresh, "index").returncode == 0
+    (path,) = cache.rglob("*.npz")
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x10
+    path.write_bytes(bytes(data))
+    result = run(fresh, "ask", "--json", "Why was Kaspersky banned?")
+    assert result.returncode == 0 and json.loads(result.stdout)["answered"]
+    assert result.stderr.decode().count("Discarded the index cache file") == 1
+    assert run(fresh, "ask", "--json", "Why was Kaspersky banned?").stderr == b""
