@@ -134,7 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["discord", "slack"],
         help="print, as JSON, the exact message payloads that platform's bot would send (no token, no network)",
     )
-    command("chat", "ask questions interactively (Ctrl-D or 'quit' to leave)")
+    command(
+        "chat",
+        "ask questions interactively; each follows the one before until /new "
+        "(Ctrl-D or 'quit' to leave)",
+    )
     text = commands.add_parser(
         "text",
         help="print a document's text exactly as quoted: citations' offsets index into it",
@@ -243,12 +247,17 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _chat(args: argparse.Namespace) -> int:
+    if sys.stdin.isatty():
+        # Line editing and this session's history (arrows, Ctrl-R) for input(); never saved.
+        import readline  # noqa: F401
     assistant = _load(args)
     assistant.watch()
     print(
         f"Ask about the {plural(len(assistant.documents), 'document')} in "
-        f"{printable(assistant.knowledge_dir)}. Ctrl-D or 'quit' to leave."
+        f"{printable(assistant.knowledge_dir)}. Each question follows the one before "
+        "(/new starts afresh). Ctrl-D or 'quit' to leave."
     )
+    context: str | None = None  # the conversation so far, as the last answer read it
     while True:
         try:
             line = input("\n? ")
@@ -257,8 +266,13 @@ def _chat(args: argparse.Namespace) -> int:
             return EXIT_OK
         if line.strip().lower() in {"quit", "exit", ":q"}:
             return EXIT_OK
-        if line.strip():
-            print(assistant.answer(line).text)
+        if line.strip().lower() == "/new":
+            context = None
+            print("New conversation.")
+        elif line.strip():
+            answer = assistant.answer(line, previous=context)
+            context = answer.context or context
+            print(answer.text)
 
 
 def _text(args: argparse.Namespace) -> int:

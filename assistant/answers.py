@@ -60,6 +60,12 @@ class Answer:
     # Why the quotes may not answer, said before them ("The documents don't mention “Spain”.");
     # None when they likely do.
     caveat: str | None = None
+    # A follow-up read with the question before it: how it was taken ("“What is the mileage
+    # rate?” — “and for rail?”"); None when it was read alone.
+    understood_as: str | None = None
+    # The question as it was ranked (the follow-up with the question before it): what the next
+    # question of the conversation is read with, as `previous`.
+    context: str | None = None
 
     @property
     def sure(self) -> bool:

@@ -20,13 +20,14 @@ from assistant.answers import (
     unused,
 )
 from assistant.cache import Cache, default_cache_dir
+from assistant.conversation import read_with_previous, understood
 from assistant.documents import Changes, Document, Folder
 from assistant.embedding import Embedder, default_embedder
 from assistant.errors import ConfigurationError, KnowledgeError, QuestionError
 from assistant.index import Index
 from assistant.question import question_vectors, unknown_words
 from assistant.quotes import choose, cite
-from assistant.ranking import Ranker, Ranking, rank
+from assistant.ranking import Ranker, Ranking, fused, rank
 from assistant.reading import read_question, small_talk_reply
 from assistant.status import Status, plural
 from assistant.text import printable
@@ -46,6 +47,9 @@ MAX_UNUSED_NAMED = 3  # words the caveat names, of those the documents never use
 # Times a question is answered again because a file it quoted changed meanwhile; past that the
 # folder is changing faster than it can be read, and the asker is told to ask again.
 ANSWER_ATTEMPTS = 3
+# The question before a follow-up is kept to this much (a chain of follow-ups would otherwise
+# grow without end; its latest questions come first).
+MAX_PREVIOUS_CHARS = 600
 CHANGING = "The documents are being changed as I read them; please ask again in a moment."
 
 
@@ -206,9 +210,13 @@ class Assistant:
         except Exception:  # a watcher must outlive one bad rebuild; the old index still answers
             log.exception("Re-reading the knowledge folder failed; answering from before")
 
-    def answer(self, question: str) -> Answer:
+    def answer(self, question: str, previous: str | None = None) -> Answer:
         """The best verbatim quotes for `question`, or a plain refusal when the documents don't
         answer it. A question that is empty or too long gets a refusal that says why.
+
+        `previous`: the question before it in the same conversation (the `context` of the
+        previous Answer). A follow-up that leans on it ("and for part-timers?") is read with it,
+        and the answer says so; one that stands alone is read alone.
 
         Every quote is checked against its file before the answer is returned: when a file
         changed since it was indexed, that document is read and indexed again and the question
@@ -221,7 +229,7 @@ class Assistant:
             return Answer(question=asked, answered=False, text=reply, citations=())
         for _ in range(ANSWER_ATTEMPTS):
             index = self._index  # this answer's index, whatever a refresh swaps in meanwhile
-            answer, cited = self._answer_from(index, asked)
+            answer, cited = self._answer_from(index, asked, previous)
             stale = [doc.path for doc in cited if not self.folder.still_reads(doc)]
             if not stale:
                 return answer
@@ -229,24 +237,40 @@ class Assistant:
             self.refresh(suspects=stale)
         return Answer(question=asked, answered=False, text=CHANGING, citations=())
 
-    def _answer_from(self, index: Index, asked: str) -> tuple[Answer, list[Document]]:
+    def _answer_from(
+        self, index: Index, asked: str, previous: str | None = None
+    ) -> tuple[Answer, list[Document]]:
         """The answer on `index`, and the documents it quotes."""
-        read_as = read_question(asked, index.passages_with)
+        alone = read_question(asked, index.passages_with)
+        before = previous[:MAX_PREVIOUS_CHARS] if previous else None
+        follow_up = read_with_previous(alone, before)
+        read_as = follow_up or alone
         # One BLAS thread: our products are matrix-vector, and OpenBLAS workers spinning after
         # them steal the cores the ONNX model needs (measured: 24 ms -> 13 ms per answer at 10k).
         with self._threads.limit(limits=1, user_api="blas"):
-            vectors = question_vectors(index, self.embedder, read_as)
-            ranking = rank(index, read_as, vectors, self.ranker)
+            ranking = rank(
+                index, read_as, question_vectors(index, self.embedder, read_as), self.ranker
+            )
+            if follow_up:
+                # The follow-up's own words say which of the passages on the earlier topic
+                # answers it ("and the deposit?" after the rent): its ranking alone is fused
+                # in. On our dialogues, hit@1 0.621 -> 0.724, hit@3 0.828 -> 0.931.
+                own = rank(index, alone, question_vectors(index, self.embedder, alone), self.ranker)
+                ranking = fused(ranking, own)
         answers, caveat = self._verdict(index, ranking, read_as)
         # (_verdict answers only with a candidate, so an answer always has its citations.)
         chosen = choose(index, ranking.candidates) if answers else []
         citations = tuple(cite(index, r) for r in chosen)
         scope = f"the {plural(len(index.documents), 'document')} I have"
         text = render_text(read_as, citations, scope, caveat)
+        taken_as = understood(asked, before) if follow_up and before else None
+        if taken_as:
+            text = f"Taking this as: {taken_as}\n\n{text}"
         cited = list(
             {id(d): d for d in (index.documents[index.doc_of[r.first]] for r in chosen)}.values()
         )
-        return Answer(asked, bool(citations), text, citations, caveat), cited
+        answer = Answer(asked, bool(citations), text, citations, caveat, taken_as, read_as)
+        return answer, cited
 
     def _verdict(self, index: Index, ranking: Ranking, question: str) -> tuple[bool, str | None]:
         """Whether to answer, and with what caveat (None: plainly). A question that names
