@@ -45,14 +45,15 @@ _NO_TOPIC = STOP_WORDS | frozenset(
 MAX_TOPIC_WORDS = 3
 
 
-def _topic_words(question: str) -> list[str]:
+def topic_words(question: str) -> list[str]:
+    """The words of a question that could name what it is about, lower-cased."""
     words = re.findall(r"[^\W\d_][\w'’-]*", question.lower())
     return [w for w in words if w not in _NO_TOPIC and len(w) > 1]
 
 
 def leans_on_previous(question: str) -> bool:
     """Whether `question` reads as a follow-up that needs the question before it."""
-    topic = _topic_words(question)
+    topic = topic_words(question)
     if len(topic) > MAX_TOPIC_WORDS:
         return False
     if _CONTINUES.match(question) or not topic:

@@ -25,7 +25,7 @@ from assistant.documents import Changes, Document, Folder
 from assistant.embedding import Embedder, default_embedder
 from assistant.errors import ConfigurationError, KnowledgeError, QuestionError
 from assistant.index import Index
-from assistant.question import question_vectors, unknown_words
+from assistant.question import new_topic_unknown, question_vectors, unknown_words
 from assistant.quotes import choose, cite
 from assistant.ranking import Ranker, Ranking, fused, rank
 from assistant.reading import read_question, small_talk_reply
@@ -258,6 +258,16 @@ class Assistant:
                 own = rank(index, alone, question_vectors(index, self.embedder, alone), self.ranker)
                 ranking = fused(ranking, own)
         answers, caveat = self._verdict(index, ranking, read_as)
+        if (
+            follow_up
+            and answers
+            and caveat is None
+            and (missing := new_topic_unknown(index, alone))
+        ):
+            # What a follow-up adds is what it asks about ("and for a motorbike?" after the
+            # mileage rate): where the documents never use any of its words, the earlier
+            # topic's passages cannot be sure to answer it.
+            caveat = unused(missing[:MAX_UNUSED_NAMED])
         # (_verdict answers only with a candidate, so an answer always has its citations.)
         chosen = choose(index, ranking.candidates) if answers else []
         citations = tuple(cite(index, r) for r in chosen)

@@ -69,3 +69,13 @@ def test_a_question_that_stands_alone_ignores_the_conversation(handbook: Assista
     answer = handbook.answer("What is the mileage rate?", previous=before)
     assert answer.understood_as is None and "45p per mile" in answer.citations[0].quote
     assert answer == handbook.answer("What is the mileage rate?")
+
+
+def test_a_follow_up_about_what_the_documents_never_mention_says_so(handbook: Assistant) -> None:
+    before = handbook.answer("What is the mileage rate?").context
+    answer = handbook.answer("and for a motorbike?", previous=before)
+    assert answer.caveat == (
+        "I'm not sure the documents answer this: they never use the word “motorbike”."
+    )
+    known = handbook.answer("and for rail travel?", previous=before)
+    assert known.caveat is None and "Rail travel is standard class" in known.citations[0].quote
