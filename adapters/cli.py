@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
-
-import numpy as np
 
 from assistant import Answer, Assistant, PolicyQAError
 from assistant.answers import normalize_question
@@ -38,6 +37,7 @@ _DOCUMENTS = [
     ("POLICY_QA_CACHE", "the index cache, yours alone; default: ~/.cache/policy-qa"),
     ("POLICY_QA_MAX_FILE_MB", "files larger than this are skipped with a warning; default: 20"),
     ("POLICY_QA_EMBEDDER", "onnx (default) or sentence-transformers: the same model"),
+    ("POLICY_QA_INDEX_DIR", "an index published by `index --into`: answer from it, embed nothing"),
 ]
 _ANSWERS = [
     (
@@ -150,7 +150,23 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     text.add_argument("path", type=Path, help="the document")
-    command("index", "build or refresh the index cache and say what was indexed", answers=False)
+    index = command(
+        "index",
+        "build or refresh the index cache and say what was indexed; with --into, publish it "
+        "for other processes to answer from",
+        answers=False,
+    )
+    index.add_argument(
+        "--into",
+        metavar="DIR",
+        help="publish the index in DIR, where `serve`, `ask` and `chat` load it without "
+        "embedding anything when $POLICY_QA_INDEX_DIR names it; default: $POLICY_QA_INDEX_DIR",
+    )
+    index.add_argument(
+        "--watch",
+        action="store_true",
+        help="with --into: keep following the documents and publish again when they change",
+    )
     evaluate = command(
         "eval", "measure answer quality on a question file (JSON lines or SQuAD JSON)"
     )
@@ -189,11 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _load(args: argparse.Namespace, status: Status | None = None) -> Assistant:
     # A progress bar on a terminal; off one, a progress line in the log every few seconds.
+    # A published index is loaded by those that answer; `index` builds (and publishes) one.
     return Assistant.load(
         args.knowledge,
         show_progress=sys.stderr.isatty(),
         min_confidence=args.min_confidence,
         status=status,
+        index_dir=None if args.command == "index" else _published_dir(),
     )
 
 
@@ -291,20 +309,25 @@ def _text(args: argparse.Namespace) -> int:
 
 
 def _index(args: argparse.Namespace) -> int:
+    from adapters import indexer
+
     assistant = _load(args)
-    index = assistant.index
-    stats = index.stats
-    reused = stats.passages - stats.embedded
-    print(
-        f"Indexed {plural(stats.documents, 'document')} in {printable(assistant.knowledge_dir)}: "
-        f"{plural(stats.passages, 'passage')}; embedded {stats.embedded:,} now, reused "
-        f"{reused:,} from the cache."
-    )
-    counts = np.bincount(index.doc_of, minlength=len(index.documents))
-    for doc, count in zip(index.documents, counts.tolist(), strict=True):
-        where = printable(doc.path.relative_to(assistant.knowledge_dir))
-        print(f"  {where}: {plural(count, 'passage')} — {doc.source}")
+    indexer.report(assistant)
+    into = args.into or _published_dir()
+    if into is None:
+        return EXIT_OK
+    try:
+        indexer.publish_into(assistant, Path(into))
+    except OSError as e:
+        print(f"policy-qa: cannot publish the index in {printable(into)}: {e}", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.watch:
+        indexer.follow(assistant, Path(into))
     return EXIT_OK
+
+
+def _published_dir() -> str | None:
+    return os.environ.get("POLICY_QA_INDEX_DIR", "").strip() or None
 
 
 def _eval(args: argparse.Namespace) -> int:

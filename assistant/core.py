@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +22,16 @@ from assistant.answers import (
 )
 from assistant.cache import Cache, default_cache_dir
 from assistant.conversation import read_with_previous, understood
-from assistant.documents import Changes, Document, Folder
+from assistant.documents import Document, Folder
 from assistant.embedding import Embedder, default_embedder
 from assistant.errors import ConfigurationError, KnowledgeError, QuestionError
 from assistant.index import Index
+from assistant.publish import load_published
 from assistant.question import new_topic_unknown, question_vectors, unknown_words
 from assistant.quotes import choose, cite
 from assistant.ranking import Ranker, Ranking, fused, rank
 from assistant.reading import read_question, small_talk_reply
+from assistant.sources import FolderSource, PublishedSource, Source
 from assistant.status import Status, plural
 from assistant.text import printable
 
@@ -99,14 +102,16 @@ class Assistant:
         folder: Folder | None = None,
         cache: Cache | None = None,
         status: Status | None = None,
+        source: Source | None = None,
     ) -> None:
         self._index = index
         self.embedder = embedder
         self.knowledge_dir = knowledge_dir
         self.ranker = ranker  # None: the weights shipped in assistant/
         self.min_confidence = min_confidence  # below it, the assistant says the documents don't
+        # The folder's files as last read: every quote is checked against it.
         self.folder = folder or Folder(knowledge_dir, known=index.documents)
-        self.cache = cache
+        self.source: Source = source or FolderSource(self.folder, embedder, cache)
         self.status = status or Status()
         self.status.ready(len(index.documents), len(index))
         self._refreshing = threading.Lock()  # one rebuild at a time; answers never wait for it
@@ -125,13 +130,18 @@ class Assistant:
         ranker: Ranker | None = None,
         min_confidence: float | None = None,
         status: Status | None = None,
+        index_dir: str | Path | None = None,
     ) -> Assistant:
         """Read, split and index a folder (default: $POLICY_QA_KNOWLEDGE, else the bundled
         `knowledge/`), reusing cached embeddings of documents that did not change.
-        `min_confidence`: see min_confidence_setting(). `status` follows the indexing."""
+        `min_confidence`: see min_confidence_setting(). `status` follows the indexing.
+        `index_dir`: load the index `policy-qa index --into` published there instead, embedding
+        nothing (see assistant/publish.py)."""
         threshold = min_confidence_setting(min_confidence)  # a bad setting fails before indexing
         root = Path(knowledge_dir or os.environ.get("POLICY_QA_KNOWLEDGE") or BUNDLED_KNOWLEDGE)
         root = root.expanduser().resolve()
+        if index_dir is not None:
+            return cls._load_published(Path(index_dir), root, embedder, ranker, threshold, status)
         folder = Folder(root)
         documents = folder.read().documents
         if not documents:
@@ -151,6 +161,31 @@ class Assistant:
             index, embedder, root, ranker, threshold, folder=folder, cache=cache, status=status
         )
 
+    @classmethod
+    def _load_published(
+        cls,
+        into: Path,
+        root: Path,
+        embedder: Embedder | None,
+        ranker: Ranker | None,
+        threshold: float,
+        status: Status | None,
+    ) -> Assistant:
+        embedder = embedder or default_embedder()
+        try:
+            published = load_published(into, root, embedder.model_id)
+        except FileNotFoundError:
+            raise KnowledgeError(
+                f"Nothing is published in {printable(into)} yet: run "
+                f"`policy-qa index --into {printable(into)}` first."
+            ) from None
+        except (OSError, ValueError) as e:
+            raise KnowledgeError(f"The index in {printable(into)} cannot be used: {e}") from None
+        index = published.index
+        source = PublishedSource(into, root, embedder.model_id, published.version)
+        log.info("Loaded the index version %s published in %s", published.version, into)
+        return cls(index, embedder, root, ranker, threshold, status=status, source=source)
+
     @property
     def index(self) -> Index:
         """The index answers are given from now (a new one after each change of the folder)."""
@@ -165,37 +200,35 @@ class Assistant:
         wanted = Path(path).absolute()
         return next((d for d in self._index.documents if d.path == wanted), None)
 
-    def refresh(self, suspects: Iterable[Path] = ()) -> Changes:
-        """Bring the index in step with the folder: files whose size or times changed (and
-        `suspects`, whatever their times say) are read again, only documents whose bytes
-        changed are split and embedded, and the new index replaces the old one in one step.
-        Logs one line when something changed. Raises nothing for a bad file (it is skipped
-        with a warning) and keeps the old index if the rebuild fails."""
+    def refresh(self, suspects: Iterable[Path] = ()) -> bool:
+        """Bring the index in step with its source: from the folder, files whose size or times
+        changed (and `suspects`, whatever their times say) are read again and only documents
+        whose bytes changed are split and embedded; from a published index, a newer version is
+        loaded. The new index replaces the old one in one step, with one line in the log.
+        Whether it changed. Raises nothing for a bad file (skipped with a warning); the old
+        index stays when a rebuild fails."""
         with self._refreshing:
-            changes = self.folder.read(suspects)
-            if not changes:
-                return changes
-            documents = changes.documents
-            index = Index.build(documents, self.embedder, self.cache, previous=self._index)
-            if len(index) == 0:  # every document gone or empty: nothing to quote is the truth
-                log.warning("The knowledge folder has no readable documents now")
-            self._index = index
-            self.status.documents, self.status.passages = len(documents), len(index)
+            update = self.source.update(self._index, suspects)
+            if update is None:
+                return False
+            self._index = index = update.index
+            documents = len(index.documents)
+            self.status.documents, self.status.passages = documents, len(index)
             self.status.reloads += 1
             log_status.info(
                 "Reloaded the documents: %s; %s, %s now",
-                changes.summary(),
-                plural(len(documents), "document"),
+                update.summary,
+                plural(documents, "document"),
                 plural(len(index), "passage"),
             )
-            return changes
+            return True
 
     def watch(self) -> None:
         """Follow the folder from now on: changes are picked up within seconds, in a thread."""
         from assistant.watching import Watcher
 
         if self._watcher is None:
-            self._watcher = Watcher(self.knowledge_dir, self._refresh_quietly)
+            self._watcher = Watcher(self.source.watched, self._refresh_quietly)
             self._watcher.start()
 
     def close(self) -> None:
@@ -227,20 +260,25 @@ class Assistant:
             return Answer(question=question, answered=False, text=str(e), citations=())
         if reply := small_talk_reply(asked):
             return Answer(question=asked, answered=False, text=reply, citations=())
+        skipped: set[Path] = set()  # changed files a published index has no version of yet
         for _ in range(ANSWER_ATTEMPTS):
             index = self._index  # this answer's index, whatever a refresh swaps in meanwhile
-            answer, cited = self._answer_from(index, asked, previous)
+            answer, cited = self._answer_from(index, asked, previous, skipped)
             stale = [doc.path for doc in cited if not self.folder.still_reads(doc)]
             if not stale:
                 return answer
-            log.info("A quoted file changed since it was indexed; reading it again")
-            self.refresh(suspects=stale)
+            if self.source.rebuilds:
+                log.info("A quoted file changed since it was indexed; reading it again")
+                self.refresh(suspects=stale)
+            else:
+                log.info("A quoted file changed since the index was published; not quoting it")
+                skipped.update(stale)
         return Answer(question=asked, answered=False, text=CHANGING, citations=())
 
     def _answer_from(
-        self, index: Index, asked: str, previous: str | None = None
+        self, index: Index, asked: str, previous: str | None, skipped: set[Path]
     ) -> tuple[Answer, list[Document]]:
-        """The answer on `index`, and the documents it quotes."""
+        """The answer on `index`, and the documents it quotes (never those at `skipped`)."""
         alone = read_question(asked, index.passages_with)
         before = previous[:MAX_PREVIOUS_CHARS] if previous else None
         follow_up = read_with_previous(alone, before)
@@ -269,6 +307,14 @@ class Assistant:
             # topic's passages cannot be sure to answer it.
             caveat = unused(missing[:MAX_UNUSED_NAMED])
         # (_verdict answers only with a candidate, so an answer always has its citations.)
+        if skipped:
+            kept = [
+                c
+                for c in ranking.candidates
+                if index.documents[index.doc_of[c.first]].path not in skipped
+            ]
+            answers = answers and bool(kept)
+            ranking = replace(ranking, candidates=kept)
         chosen = choose(index, ranking.candidates) if answers else []
         citations = tuple(cite(index, r) for r in chosen)
         scope = f"the {plural(len(index.documents), 'document')} I have"
