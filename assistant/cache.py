@@ -141,6 +141,26 @@ class Cache:
         self.model_id = model_id
         self.writable = _prepare(folder) and _prepare(self.folder)
 
+    def get_extracted(self, fingerprint: str, key: str) -> str | None:
+        """A document's extraction kept by `put_extracted` (see assistant.documents), or None."""
+        path = self._extracted(fingerprint, key)
+        try:
+            return self.read_bytes(path).decode("utf-8")
+        except FileNotFoundError:
+            return None
+        except Exception as e:  # untrusted or damaged: extracted again
+            self.discard(path, e)
+            return None
+
+    def put_extracted(self, fingerprint: str, key: str, extracted: str) -> None:
+        path = self._extracted(fingerprint, key)
+        if self.writable and _prepare(path.parent):
+            self.write_bytes(path, extracted.encode("utf-8"))
+
+    def _extracted(self, fingerprint: str, key: str) -> Path:
+        # Beside the model's folder: an extraction is the same whatever model embeds it.
+        return self.root / "extracted" / f"{fingerprint}-{key}.json"
+
     def remove_outdated(self) -> None:
         """Files of an older PIPELINE_VERSION are never read again: without this, every upgrade
         would leave a full copy of the embeddings behind."""

@@ -142,16 +142,16 @@ class Assistant:
         root = root.expanduser().resolve()
         if index_dir is not None:
             return cls._load_published(Path(index_dir), root, embedder, ranker, threshold, status)
-        folder = Folder(root)
-        documents = folder.read().documents
-        if not documents:
-            raise KnowledgeError(folder.nothing_readable())
         embedder = embedder or default_embedder()
         cache = (
             Cache(Path(cache_dir) if cache_dir else default_cache_dir(), embedder.model_id)
             if use_cache
             else None
         )
+        folder = Folder(root, extractions=cache)  # extractions of PDF, Word, HTML are cached
+        documents = folder.read().documents
+        if not documents:
+            raise KnowledgeError(folder.nothing_readable())
         status = status or Status()
         index = Index.build(documents, embedder, cache, show_progress, status=status)
         if len(index) == 0:

@@ -72,6 +72,23 @@ class Document:
 Reader = Callable[[Path, bytes], Document]
 
 
+def extracting(version: int) -> Callable[[Reader], Reader]:
+    """Marks a reader that parses a complex format (PDF, Word, HTML): it is run in a process of
+    its own within time and memory limits, and what it extracts is cached by the file's bytes.
+    Bump `version` whenever its output changes, so older extractions are not reused."""
+
+    def mark(reader: Reader) -> Reader:
+        setattr(reader, "extraction_version", version)  # noqa: B010 - an attribute of a function
+        return reader
+
+    return mark
+
+
+def extraction_version(reader: Reader) -> int | None:
+    version = getattr(reader, "extraction_version", None)
+    return version if isinstance(version, int) else None
+
+
 def title_from_path(path: Path) -> str:
     """A title made of a file's name: "travel_expenses-policy.txt" is "Travel expenses policy"."""
     words = re.sub(r"[-_]+", " ", path.stem).strip()

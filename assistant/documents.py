@@ -9,10 +9,12 @@ import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
-from assistant.document import Document, Reader, title_from_path
+from assistant.document import Document, Reader, extraction_version, title_from_path
 from assistant.errors import ConfigurationError, KnowledgeError
 from assistant.formats import READERS
+from assistant.formats.isolation import document_as_json, document_from_json, read_isolated
 from assistant.text import printable
 
 __all__ = [
@@ -32,6 +34,9 @@ log = logging.getLogger(__name__)
 # A policy of 20 MB is already about 3,000 pages of text; past that a file is far more likely a
 # log or a data dump, and would take hours to embed (a 200 MB file made 1.9 million passages).
 DEFAULT_MAX_FILE_MB = 20.0
+# A format's extracted text may be larger than its file (a compressed Word or PDF file): up to
+# this many times the file limit, in characters; more means a decompression bomb, not a policy.
+EXTRACTED_TEXT_FACTOR = 5
 
 
 def max_file_bytes(megabytes: float | None = None) -> int:
@@ -140,15 +145,48 @@ def fingerprint(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_document(path: Path, root: Path | None = None, max_bytes: int | None = None) -> Document:
+class Extractions(Protocol):
+    """Where extracted documents are kept by their file's bytes (the index cache)."""
+
+    def get_extracted(self, fingerprint: str, key: str) -> str | None: ...
+
+    def put_extracted(self, fingerprint: str, key: str, extracted: str) -> None: ...
+
+
+def read_document(
+    path: Path,
+    root: Path | None = None,
+    max_bytes: int | None = None,
+    extractions: Extractions | None = None,
+) -> Document:
     """Read one file with the reader for its suffix. Raises ValueError (or OSError), with the
-    reason, when it cannot be read."""
+    reason, when it cannot be read. A format that needs extracting is read in a process of its
+    own, within limits, and its extraction kept in `extractions`."""
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         raise ValueError(f"not a supported format ({', '.join(sorted(READERS))})")
     limit = max_bytes if max_bytes is not None else max_file_bytes()
     data = read_bytes(path, root or path.parent, limit)
-    return replace(reader(path, data), fingerprint=fingerprint(data))
+    digest = fingerprint(data)
+    version = extraction_version(reader)
+    if version is None:
+        return replace(reader(path, data), fingerprint=digest)
+    key = f"{path.suffix.lower().lstrip('.')}{version}"
+    if extractions and (kept := extractions.get_extracted(digest, key)):
+        try:
+            return replace(document_from_json(kept, path), fingerprint=digest)
+        except (ValueError, KeyError, TypeError):
+            pass  # a damaged extraction is made again
+    document = read_isolated(reader, path, data)
+    if len(document.text) > EXTRACTED_TEXT_FACTOR * limit:
+        raise ValueError(
+            f"its text is {_megabytes(len(document.text))} once extracted, more than "
+            f"{EXTRACTED_TEXT_FACTOR} times the file limit (POLICY_QA_MAX_FILE_MB)"
+        )
+    document = replace(document, path=path, fingerprint=digest)
+    if extractions:
+        extractions.put_extracted(digest, key, document_as_json(document))
+    return document
 
 
 # What a file looked like when it was last read: size, modification and change times, inode.
@@ -195,7 +233,11 @@ class Folder:
     changed (and any named as suspect), and warns about a file it skips once per version of it."""
 
     def __init__(
-        self, root: Path, max_bytes: int | None = None, known: Iterable[Document] = ()
+        self,
+        root: Path,
+        max_bytes: int | None = None,
+        known: Iterable[Document] = (),
+        extractions: Extractions | None = None,
     ) -> None:
         """`known`: documents already read from it (their files are read again, once, to learn
         their signatures; documents whose bytes are the same count as unchanged)."""
@@ -205,6 +247,7 @@ class Folder:
             raise KnowledgeError(f"The knowledge folder {printable(root)} is not a folder.")
         self.root = root.resolve()
         self.max_bytes = max_bytes if max_bytes is not None else max_file_bytes()
+        self.extractions = extractions
         # Per file: its signature when read, and its document (None: skipped, already warned).
         self._seen: dict[Path, tuple[Signature | None, Document | None]] = {
             doc.path: (None, doc) for doc in known
@@ -249,7 +292,7 @@ class Folder:
 
     def _read(self, path: Path, previous: Document | None) -> Document | None:
         try:
-            document = read_document(path, self.root, self.max_bytes)
+            document = read_document(path, self.root, self.max_bytes, self.extractions)
         except (OSError, ValueError) as e:
             reason = getattr(e, "strerror", None) if isinstance(e, OSError) else None
             log.warning("Skipped %s: %s", printable(path), reason or e)
