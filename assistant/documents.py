@@ -6,7 +6,9 @@ import hashlib
 import logging
 import os
 import stat
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
@@ -15,6 +17,7 @@ from assistant.document import Document, Reader, extraction_version, title_from_
 from assistant.errors import ConfigurationError, KnowledgeError
 from assistant.formats import READERS
 from assistant.formats.isolation import document_as_json, document_from_json, read_isolated
+from assistant.status import REPORT_EVERY
 from assistant.text import printable
 
 __all__ = [
@@ -30,6 +33,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+log_status = logging.getLogger("assistant.status")  # shown by default: progress of long reads
+
+READERS_AT_ONCE = max(2, min(4, os.cpu_count() or 1))
 
 # A policy of 20 MB is already about 3,000 pages of text; past that a file is far more likely a
 # log or a data dump, and would take hours to embed (a 200 MB file made 1.9 million passages).
@@ -228,6 +234,22 @@ class Changes:
         return "; ".join(parts)
 
 
+def _reporting(documents: Iterator[Document | None], total: int) -> Iterator[Document | None]:
+    """The documents as they are read, with a status line every few seconds while it lasts."""
+    started = reported = time.monotonic()
+    for done, document in enumerate(documents, 1):
+        now = time.monotonic()
+        if now - reported >= REPORT_EVERY and done < total:
+            reported = now
+            log_status.info(
+                "reading documents: %s of %s read, %.1f files/s",
+                f"{done:,}",
+                f"{total:,}",
+                done / (now - started),
+            )
+        yield document
+
+
 class Folder:
     """A knowledge folder as last read. `read()` reads again only the files whose signature
     changed (and any named as suspect), and warns about a file it skips once per version of it."""
@@ -258,13 +280,23 @@ class Folder:
         again = {Path(p) for p in suspects}
         before = {p: doc for p, (_, doc) in self._seen.items() if doc is not None}
         seen: dict[Path, tuple[Signature | None, Document | None]] = {}
+        todo: list[tuple[Path, Signature | None, Document | None]] = []
         for path in knowledge_files(self.root):
             signature = _signature(path)
             known = self._seen.get(path)
             if known and known[0] == signature and signature and path not in again:
                 seen[path] = known
-                continue
-            seen[path] = (signature, self._read(path, known[1] if known else None))
+            else:
+                seen[path] = (signature, None)  # its place in path order, filled in below
+                todo.append((path, signature, known[1] if known else None))
+        # Files are read side by side: a PDF's or a Word file's extraction runs in a process of
+        # its own, so two at once use both cores; plain files take microseconds either way.
+        with ThreadPoolExecutor(max_workers=READERS_AT_ONCE) as pool:
+            read = pool.map(lambda job: self._read(job[0], job[2]), todo)
+            for (path, signature, _), document in zip(
+                todo, _reporting(read, len(todo)), strict=True
+            ):
+                seen[path] = (signature, document)
         self._seen = seen
         after = {p: doc for p, (_, doc) in seen.items() if doc is not None}
         return Changes(

@@ -33,8 +33,12 @@ READ_MEMORY_MB = 2048  # the parser's own address space, beside the assistant's
 def _context() -> BaseContext:
     # forkserver: children are forked from a clean server process, never from the assistant
     # with its model and threads loaded (fork after threads is unsafe); spawn is the fallback.
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    return multiprocessing.get_context(method)
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # The readers and their parsers are imported once, in the server, not in every child.
+    context.set_forkserver_preload(["assistant.formats"])
+    return context
 
 
 def document_as_json(document: Document) -> str:
