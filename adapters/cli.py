@@ -14,7 +14,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from assistant import Answer, Assistant, PolicyQAError
-from assistant.answers import normalize_question
+from assistant.answers import full_text, normalize_question
 from assistant.core import probability
 from assistant.errors import ConfigurationError, KnowledgeError, QuestionError
 from assistant.status import Status, plural
@@ -88,6 +88,15 @@ def _confidence_option(parser: argparse.ArgumentParser, default: Any) -> None:
     )
 
 
+def _full_option(parser: argparse.ArgumentParser, more: str = "") -> None:
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="show every quote whole, each with its full source (default: the first whole, the "
+        f"others shortened to the words around their answers){more}",
+    )
+
+
 def _port(text: str) -> int:
     if not (text.isascii() and text.isdigit() and 0 < int(text) < 65536):
         raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535, not {text!r}")
@@ -128,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask = command("ask", "answer one question, or one per line of standard input with '-'")
     ask.add_argument("question", help="the question, or - to read questions from standard input")
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    _full_option(ask)
     ask.add_argument(
         "--as",
         dest="platform",
@@ -218,7 +228,7 @@ def _emit(answer: Answer, args: argparse.Namespace, assistant: Assistant, out: T
     elif args.json:
         out.write(answer_json(answer) + "\n")
     else:
-        out.write(answer.text + "\n")
+        out.write((full_text(answer) if args.full else answer.text) + "\n")
     out.flush()
 
 
