@@ -211,11 +211,13 @@ def answer_json(answer: Answer) -> str:
     return json.dumps(asdict(answer), ensure_ascii=False)
 
 
-def _platform_payloads(platform: str, answer: Answer, assistant: Assistant) -> list[dict[str, Any]]:
+def _platform_payloads(
+    platform: str, answer: Answer, assistant: Assistant, full: bool
+) -> list[dict[str, Any]]:
     if platform == "discord":
         from adapters import discord_bot
 
-        return discord_bot.render_payloads(answer, assistant)
+        return discord_bot.render_payloads(answer, assistant, full=full)
     from adapters import slack_app
 
     return slack_app.render_payloads(answer, assistant)
@@ -223,7 +225,7 @@ def _platform_payloads(platform: str, answer: Answer, assistant: Assistant) -> l
 
 def _emit(answer: Answer, args: argparse.Namespace, assistant: Assistant, out: TextIO) -> None:
     if args.platform:
-        payloads = _platform_payloads(args.platform, answer, assistant)
+        payloads = _platform_payloads(args.platform, answer, assistant, args.full)
         out.write(json.dumps(payloads, ensure_ascii=False, indent=None if args.json else 2) + "\n")
     elif args.json:
         out.write(answer_json(answer) + "\n")
