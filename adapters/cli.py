@@ -137,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask = command("ask", "answer one question, or one per line of standard input with '-'")
     ask.add_argument("question", help="the question, or - to read questions from standard input")
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
-    _full_option(ask)
+    _full_option(ask, "; with --as slack, what the Show full quotes button posts")
     ask.add_argument(
         "--as",
         dest="platform",
@@ -220,7 +220,7 @@ def _platform_payloads(
         return discord_bot.render_payloads(answer, assistant, full=full)
     from adapters import slack_app
 
-    return slack_app.render_payloads(answer, assistant)
+    return slack_app.render_payloads(answer, assistant, full=full)
 
 
 def _emit(answer: Answer, args: argparse.Namespace, assistant: Assistant, out: TextIO) -> None:

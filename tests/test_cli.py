@@ -82,6 +82,21 @@ def test_ask_is_compact_and_full_shows_every_quote_whole(env: dict[str, str]) ->
     assert all(q in full.replace("**", "") for q in quotes) and full.count(source) == 3
 
 
+def test_the_headline_answer_is_one_discord_message_and_one_slack_section_per_quote(
+    env: dict[str, str],
+) -> None:
+    [discord] = json.loads(run(env, "ask", "--as", "discord", KASPERSKY).stdout)
+    content = discord["content"]
+    assert len(content) < 2000 and discord["flags"] == 4  # no link previews
+    assert content.index("**kindly be specific as to the reasoning behind this ban**") < 400
+    [slack] = json.loads(run(env, "ask", "--as", "slack", KASPERSKY).stdout)
+    sections = [b["text"]["text"] for b in slack["blocks"] if b["type"] == "section"]
+    assert len(sections) == 3 and "*kindly be specific as to the reasoning" in sections[0]
+    assert slack["blocks"][-1]["elements"][0]["text"]["text"] == "Show full quotes"
+    [full] = json.loads(run(env, "ask", "--as", "slack", "--full", KASPERSKY).stdout)
+    assert "actions" not in [b["type"] for b in full["blocks"]]
+
+
 def test_paths_outside_the_working_directory_are_absolute(
     env: dict[str, str], tmp_path: Path
 ) -> None:
