@@ -193,12 +193,16 @@ def voice(citation: Citation, citations: Sequence[Citation] = ()) -> str | None:
     return "narration" if any(c.speaker or c.quoted for c in citations) else None
 
 
-def attribution(citation: Citation, citations: Sequence[Citation] = ()) -> str:
-    """Who speaks and the full source: "Eugene Kaspersky, as quoted · TechGenyz, …, paragraph 3"."""
+def _spoken_by(citation: Citation, citations: Sequence[Citation]) -> str | None:
     who = voice(citation, citations)
     if who and citation.quoted and citation.speaker:
         who += ", as quoted"  # the document quotes them; its own voice is not "quoted"
-    where = f"{citation.source}, {citation.locator}"
+    return who
+
+
+def attribution(citation: Citation, citations: Sequence[Citation] = ()) -> str:
+    """Who speaks and the full source: "Eugene Kaspersky, as quoted · TechGenyz, …, paragraph 3"."""
+    who, where = _spoken_by(citation, citations), f"{citation.source}, {citation.locator}"
     return f"{who} · {where}" if who else where
 
 
@@ -368,10 +372,8 @@ def render_text(
         where = f"{printable(citation.path)}:{citation.start}-{citation.end}"
         if full:
             lines.append(f"   — {attribution(citation, citations)} ({where})")
-        else:
-            who = voice(citation, citations)
-            if who and citation.quoted and citation.speaker:
-                who += ", as quoted"
+        else:  # one short line; the source is said once, at the end
+            who = _spoken_by(citation, citations)
             lines.append(f"   — {' · '.join(filter(None, (who, citation.locator)))} ({where})")
         lines.append("")
     if not full:
