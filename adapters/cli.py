@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from assistant import Answer, Assistant, PolicyQAError
-from assistant.answers import normalize_question
+from assistant.answers import full_text, normalize_question
 from assistant.core import probability
 from assistant.errors import ConfigurationError, KnowledgeError, QuestionError
 from assistant.status import Status, plural
@@ -88,6 +88,15 @@ def _confidence_option(parser: argparse.ArgumentParser, default: Any) -> None:
     )
 
 
+def _full_option(parser: argparse.ArgumentParser, more: str = "") -> None:
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="show every quote whole, each with its full source (default: the first whole, the "
+        f"others shortened to the words around their answers){more}",
+    )
+
+
 def _port(text: str) -> int:
     if not (text.isascii() and text.isdigit() and 0 < int(text) < 65536):
         raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535, not {text!r}")
@@ -128,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask = command("ask", "answer one question, or one per line of standard input with '-'")
     ask.add_argument("question", help="the question, or - to read questions from standard input")
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    _full_option(ask, "; with --as slack, what the Show full quotes button posts")
     ask.add_argument(
         "--as",
         dest="platform",
@@ -219,24 +229,26 @@ def answer_json(answer: Answer) -> str:
     return json.dumps(asdict(answer), ensure_ascii=False)
 
 
-def _platform_payloads(platform: str, answer: Answer, assistant: Assistant) -> list[dict[str, Any]]:
+def _platform_payloads(
+    platform: str, answer: Answer, assistant: Assistant, full: bool
+) -> list[dict[str, Any]]:
     if platform == "discord":
         from adapters import discord_bot
 
-        return discord_bot.render_payloads(answer, assistant)
+        return discord_bot.render_payloads(answer, assistant, full=full)
     from adapters import slack_app
 
-    return slack_app.render_payloads(answer, assistant)
+    return slack_app.render_payloads(answer, assistant, full=full)
 
 
 def _emit(answer: Answer, args: argparse.Namespace, assistant: Assistant, out: TextIO) -> None:
     if args.platform:
-        payloads = _platform_payloads(args.platform, answer, assistant)
+        payloads = _platform_payloads(args.platform, answer, assistant, args.full)
         out.write(json.dumps(payloads, ensure_ascii=False, indent=None if args.json else 2) + "\n")
     elif args.json:
         out.write(answer_json(answer) + "\n")
     else:
-        out.write(answer.text + "\n")
+        out.write((full_text(answer) if args.full else answer.text) + "\n")
     out.flush()
 
 

@@ -28,7 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.limits import PerUserRateLimiter, SeenRecently
 from adapters.slack_http import AssistantSource, WebRunner, create_web_app
-from adapters.slack_render import escape, render_payloads, unescape
+from adapters.slack_render import SHOW_FULL_ACTION, escape, render_payloads, unescape
 from adapters.slack_web_api import (
     BotIdentity,
     Undeliverable,
@@ -127,7 +127,9 @@ def create_app(
         fresh_event = seen_events.first_time(body.get("event_id") or id(body))
         return fresh_event and seen_posts.first_time((event.get("channel"), event.get("ts")))
 
-    async def answer_with(question: str, user: str, post: Any, notice: Any) -> None:
+    async def answer_with(
+        question: str, user: str, post: Any, notice: Any, full: bool = False
+    ) -> None:
         """Answer `question` through `post(payload)`; `notice(text)` tells the asker alone."""
         started = time.monotonic()
         post, notice = delivering(post), delivering(notice)
@@ -140,7 +142,7 @@ def create_app(
                 return
             core = await _resolve(assistant)
             answer = await asyncio.to_thread(core.answer, question)  # CPU work: off the event loop
-            for payload in render_payloads(answer, core):
+            for payload in render_payloads(answer, core, full=full):
                 await post(payload)
             undelivered.delivered()
             log.info(
@@ -175,6 +177,24 @@ def create_app(
             await respond(text=escape(text), response_type="ephemeral")
 
         await answer_with(question, command.get("user_id", "?"), post, notice)
+
+    @app.action(SHOW_FULL_ACTION)
+    async def show_full(ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()  # within 3 s, before any work
+        # The button carries the question: answered again, in full, for the clicker alone.
+        actions = [a for a in body.get("actions", []) if a.get("action_id") == SHOW_FULL_ACTION]
+        question = unescape(str(actions[0].get("value") or "")) if actions else ""
+
+        async def post(payload: dict[str, Any]) -> None:
+            result = await respond(**payload, response_type="ephemeral", replace_original=False)
+            if result.status_code >= 300:
+                raise Undeliverable(f"response_url answered HTTP {result.status_code}")
+
+        async def notice(text: str) -> None:
+            await respond(text=escape(text), response_type="ephemeral", replace_original=False)
+
+        user = (body.get("user") or {}).get("id", "?")
+        await answer_with(question, user, post, notice, full=True)
 
     async def reply(event: dict[str, Any], client: AsyncWebClient, thread_ts: str | None) -> None:
         channel, user = event["channel"], event.get("user", "?")

@@ -113,6 +113,7 @@ def cite(index: Index, ranked: Ranked) -> Citation:
         source=doc.source,
         locator=_locator(doc, first),
         speaker=first.speaker,
+        quoted=first.quoted,
         score=round(float(np.clip(ranked.confidence, 0.0, 1.0)), 4),
         page=first.page,
         header=header,
