@@ -229,7 +229,7 @@ def test_help_documents_commands_and_exit_codes(env: dict[str, str]) -> None:
     [
         ("ask", {"--knowledge", "--min-confidence", "--json", "--full", "--as"}),
         ("chat", {"--knowledge", "--min-confidence"}),
-        ("index", {"--knowledge"}),  # nothing is answered: no --min-confidence
+        ("index", {"--knowledge", "--into", "--watch"}),  # nothing is answered: no --min-confidence
         ("eval", {"--knowledge", "--min-confidence", "--json", "--misses"}),
         ("serve", {"--knowledge", "--min-confidence", "--socket", "--host", "--port"}),
         ("text", set()),
