@@ -80,11 +80,10 @@ def database_url(url: str) -> URL:
         raise ConfigurationError(
             "POLICY_QA_DATABASE_URL is not a database URL (sqlite:///PATH or postgresql://…)."
         ) from None
-    backend = parsed.get_backend_name()
-    if backend == "postgres":
-        backend = "postgresql"
-    if backend == "postgresql":
-        if parsed.get_driver_name() not in ("psycopg", "postgresql"):  # "postgresql": none given
+    # From the URL's text: asking SQLAlchemy for the driver loads it, and "postgres" has none.
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend in ("postgresql", "postgres"):
+        if driver not in ("", "psycopg"):
             # A driver named in the URL that we do not install and have not tested.
             raise ConfigurationError(
                 f"Use postgresql:// (psycopg 3) in POLICY_QA_DATABASE_URL, not {parsed.drivername}://."
@@ -97,7 +96,7 @@ def database_url(url: str) -> URL:
                 "pip install 'policy-qa[postgres]'."
             ) from None
         return parsed.set(drivername="postgresql+psycopg")
-    if backend == "sqlite" and parsed.get_driver_name() in ("pysqlite", "sqlite"):
+    if backend == "sqlite" and driver in ("", "pysqlite"):
         return parsed.set(drivername="sqlite+pysqlite")
     raise ConfigurationError(
         f"POLICY_QA_DATABASE_URL must be sqlite:///PATH or postgresql://…, not {parsed.drivername}://."
