@@ -20,6 +20,7 @@ import logging
 import os
 import secrets
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from assistant.records.base import RecordStore
 from assistant.records.recorder import Recorder
@@ -28,7 +29,9 @@ from assistant.records.settings import (
     default_database_path,
     person_secret,
 )
-from assistant.records.sql import SQLStore, shown
+
+if TYPE_CHECKING:
+    from assistant.records.sql import SQLStore
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,8 @@ def open_recorder(environ: Mapping[str, str] | None = None) -> Recorder:
     """A recorder as the environment says (settings.py): writing to the database in the
     background, or recording nothing when POLICY_QA_RECORD=off. Raises ConfigurationError for a
     setting it cannot use; never for a database that is down (that is logged, and retried)."""
+    from assistant.records.sql import SQLStore, shown  # SQLAlchemy: only when records are used
+
     settings = RecordSettings.from_environment(environ)
     if not settings.enabled:
         log.info("Recording is off (POLICY_QA_RECORD=off)")
@@ -65,6 +70,8 @@ def open_recorder(environ: Mapping[str, str] | None = None) -> Recorder:
 def open_store(environ: Mapping[str, str] | None = None, *, create: bool = True) -> SQLStore:
     """The store the environment names, connected and migrated, for reading (the report).
     Raises DatabaseMissing for a SQLite file that does not exist when `create` is False."""
+    from assistant.records.sql import SQLStore
+
     settings = RecordSettings.from_environment(os.environ if environ is None else environ)
     return SQLStore.open(settings.url, create=create)
 
@@ -73,7 +80,6 @@ __all__ = [
     "RecordSettings",
     "RecordStore",
     "Recorder",
-    "SQLStore",
     "default_database_path",
     "open_recorder",
     "open_store",

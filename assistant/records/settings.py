@@ -19,12 +19,13 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-from sqlalchemy.engine import URL
+from typing import TYPE_CHECKING
 
 from assistant.errors import ConfigurationError
-from assistant.records.sql import create_private_file, database_url
 from assistant.text import printable
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 RECORD_ENV = "POLICY_QA_RECORD"
 DATABASE_ENV = "POLICY_QA_DATABASE_URL"
@@ -50,6 +51,13 @@ def default_database_path(environ: Mapping[str, str] | None = None) -> Path:
     return data_dir(environ) / "records.sqlite3"
 
 
+def create_private_file(path: Path) -> None:
+    """Create `path` (and missing folders) for its owner alone, if it does not exist."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    os.close(fd)
+
+
 @dataclass(frozen=True)
 class RecordSettings:
     enabled: bool
@@ -59,6 +67,8 @@ class RecordSettings:
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> RecordSettings:
+        from assistant.records.sql import database_url  # SQLAlchemy: only when records are used
+
         env = os.environ if environ is None else environ
         raw_url = env.get(DATABASE_ENV, "").strip()
         url = database_url(raw_url or f"sqlite:///{default_database_path(env)}")

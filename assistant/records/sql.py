@@ -19,7 +19,6 @@ never carries a question.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -60,6 +59,7 @@ from assistant.records.base import (
     VoteRecord,
 )
 from assistant.records.schema import VERSION_TABLE, answers, citations, votes
+from assistant.records.settings import create_private_file
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 CONNECT_TIMEOUT = 5  # seconds; PostgreSQL only (SQLite waits BUSY_TIMEOUT_MS for a lock)
@@ -113,13 +113,6 @@ def sqlite_path(url: URL) -> Path | None:
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
     return Path(url.database)
-
-
-def create_private_file(path: Path) -> None:
-    """Create `path` (and missing folders) for its owner alone, if it does not exist."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    os.close(fd)
 
 
 class utc_day(FunctionElement[str]):
