@@ -401,3 +401,50 @@ def test_settings_read_as_documented(tmp_path: Path) -> None:
     assert settings.url.drivername == "postgresql+psycopg" and settings.retention_days == 7
     for off in ("off", "OFF", "0", "false", "no"):
         assert not RecordSettings.from_environment({"POLICY_QA_RECORD": off}).enabled
+
+
+def test_two_bots_start_together_on_one_fresh_database_and_both_write(
+    url: str, caplog: pytest.LogCaptureFixture, recorders: list[Recorder]
+) -> None:
+    # Both migrate at once (SQLite: one write lock; PostgreSQL: an advisory lock), then write
+    # side by side.
+    slack, discord = recorder_on(url, recorders), recorder_on(url, recorders)
+    for i in range(300):
+        slack.record_answer(Answer(f"Slack {i}?", False, "…", ()), platform="slack", user_id="U")
+        discord.record_answer(
+            Answer(f"Discord {i}?", False, "…", ()), platform="discord", user_id="1"
+        )
+    assert slack.flush(timeout=60) and discord.flush(timeout=60)
+    assert warnings(caplog) == []
+    store = SQLStore.open(url)
+    try:
+        assert len(store.problems(datetime.now(UTC) - timedelta(hours=1))) == 600
+    finally:
+        store.close()
+
+
+def test_records_past_the_retention_are_deleted_again_a_day_later(
+    tmp_path: Path, recorders: list[Recorder]
+) -> None:
+    url = f"sqlite:///{tmp_path}/records.sqlite3"
+    now = [0.0]
+    recorder = recorder_on(url, recorders, retention_days=30, clock=lambda: now[0])
+    recorder.record_answer(REFUSED, platform="slack", user_id="U1")
+    assert recorder.flush(timeout=30)  # started: purged once
+    store = SQLStore.open(url)
+    month_old = datetime.now(UTC) - timedelta(days=31)
+    store.write(
+        [AnswerRecord("aged", month_old, "slack", None, "Aged?", "refused", None, None, ())]
+    )
+    year_ago = datetime.now(UTC) - timedelta(days=365)
+    try:
+        now[0] = 23 * 3600.0  # not a day yet: kept
+        recorder.record_answer(REFUSED, platform="slack", user_id="U1")
+        assert recorder.flush(timeout=30)
+        assert "Aged?" in {p.question for p in store.problems(year_ago)}
+        now[0] = 24 * 3600.0 + 1
+        recorder.record_answer(REFUSED, platform="slack", user_id="U1")
+        assert recorder.flush(timeout=30)
+        assert "Aged?" not in {p.question for p in store.problems(year_ago)}
+    finally:
+        store.close()
