@@ -448,3 +448,24 @@ def test_records_past_the_retention_are_deleted_again_a_day_later(
         assert "Aged?" not in {p.question for p in store.problems(year_ago)}
     finally:
         store.close()
+
+
+def test_closing_tries_once_more_and_writes_if_the_database_is_back(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, recorders: list[Recorder]
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    url = f"sqlite:///{blocker}/records.sqlite3"
+    recorder = recorder_on(url, recorders)
+    assert wait_until(lambda: warnings(caplog), timeout=15)  # failed; the next try is in 1 s
+    for q in ("One?", "Two?", "Three?"):
+        recorder.record_answer(Answer(q, False, "…", ()), platform="slack", user_id="U")
+    blocker.unlink()
+    recorder.close(timeout=10)  # before the writer's own next try
+    assert not any("Stopped recording" in r.getMessage() for r in warnings(caplog))
+    store = SQLStore.open(url)
+    try:
+        asked = [p.question for p in store.problems(datetime.now(UTC) - timedelta(hours=1))]
+    finally:
+        store.close()
+    assert asked == ["One?", "Two?", "Three?"]

@@ -182,8 +182,9 @@ class Recorder:
             return self._ready.wait_for(lambda: self._written >= last, timeout)
 
     def close(self, timeout: float = 5.0) -> None:
-        """Write what is queued (waiting at most `timeout` seconds), then stop the writer; what
-        could not be written is counted in one log line. Later records are ignored."""
+        """Write what is queued (waiting at most `timeout` seconds, with one last try if the
+        database was failing), then stop the writer; what could not be written is counted in one
+        log line. Later records are ignored. From async code: `await asyncio.to_thread(close)`."""
         if self._thread is None:
             return
         atexit.unregister(self.close)
@@ -220,12 +221,14 @@ class Recorder:
         store: RecordStore | None = None
         delay = 0.0  # after a failure: how long to wait before trying again
         purge_due = 0.0
+        failed_closing = False  # the one last try made once close() was called failed too
         try:
             while True:
                 with self._ready:
-                    if delay:
+                    if delay and not self._closing:
                         self._ready.wait_for(lambda: self._closing, delay)
-                    elif store is not None:  # (none yet: open it now, at start)
+                    elif store is not None and not self._closing:
+                        # (No store yet: open it now, at start.)
                         self._ready.wait_for(
                             lambda: self._queue or self._closing,
                             max(purge_due - self._clock(), 0.0),
@@ -237,8 +240,8 @@ class Recorder:
                             self._dropped,
                         )
                         self._dropped = 0
-                    if self._closing and (not self._queue or delay):
-                        if self._queue:  # the database failed again: give up what is left
+                    if self._closing and (not self._queue or failed_closing):
+                        if self._queue:  # the database is still failing: give up what is left
                             self._stopped_with(len(self._queue))
                         break
                     batch = list(itertools.islice(self._queue, BATCH))
@@ -252,6 +255,7 @@ class Recorder:
                         self._write(store, batch)
                     delay = 0.0
                 except Exception as e:
+                    failed_closing = self._closing
                     delay = min(max(delay * 2, 1.0), MAX_RETRY_DELAY)
                     self._failures.warning(
                         "Cannot record in %s (%s); answering goes on, %d records wait, next try "

@@ -224,6 +224,14 @@ class SQLStore:
         vote_rows: list[dict[str, Any]],
     ) -> None:
         with self._transaction() as connection:
+            # A vote on an answer the database never got (its write failed, or it was purged) is
+            # refused before anything is written, rather than by the foreign key: psycopg logs a
+            # warning of its own for every statement that fails in a batch.
+            voted_on = {row["answer_id"] for row in vote_rows} - {row["id"] for row in answer_rows}
+            if voted_on:
+                known = connection.execute(select(answers.c.id).where(answers.c.id.in_(voted_on)))
+                if missing := voted_on - set(known.scalars()):
+                    raise RecordRejected(f"votes on answers it does not have: {len(missing)}")
             # Answers first: a vote in the same batch may be on one of them. Writing an answer
             # again (a retry after a commit whose acknowledgement was lost) changes nothing.
             if answer_rows:
