@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import shutil
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -114,6 +116,47 @@ def test_groups_come_most_asked_first_with_at_most_three_examples(
     assert first.count == 9 and len(first.examples) == 3 and set(first.examples) < set(wordings)
     assert first.examples[0] == DOG  # asked 3 times; the others twice
     assert (second.count, second.unsure, second.refused) == (3, 3, 0)
+
+
+class Counting:
+    """The real embedder, counting the texts it is asked to embed."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner, self.model_id, self.texts = inner, inner.model_id, 0
+
+    def embed(self, texts: Any, progress: Any = None) -> Any:
+        self.texts += len(texts)
+        return self.inner.embed(texts)
+
+
+def test_a_wording_is_embedded_once_across_reports(store: SQLStore, embedder: Embedder) -> None:
+    store.write([asked(DOG), asked(DOG_AGAIN), asked("Can I bring my cat to work?")])
+    week = datetime.now(UTC) - timedelta(days=7)
+    counting = Counting(embedder)
+    first = build_report(store, week, lambda: counting)
+    assert counting.texts == 2  # two questions: the dog's two wordings fold to one
+    store.write([asked("Can I bring my cat to work?"), asked("May I bring my dog to work?")])
+    second = build_report(store, week, lambda: counting)
+    assert counting.texts == 3  # only the new wording
+    assert [g.count for g in first.problem_groups] == [2, 1]
+    assert [g.count for g in second.problem_groups] == [3, 2]
+
+
+def test_a_store_that_cannot_keep_vectors_still_gets_its_report(
+    store: SQLStore, embedder: Embedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    class ReadOnly:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(store, name)
+
+        def cache_vectors(self, vectors: Any) -> None:
+            raise PermissionError("read-only")
+
+    store.write([asked(DOG), asked(DOG_AGAIN)])
+    caplog.set_level(logging.INFO, logger="assistant.records")
+    report = build_report(ReadOnly(), datetime.now(UTC) - timedelta(days=7), lambda: embedder)
+    assert [g.count for g in report.problem_groups] == [2]
+    assert "Could not keep the question vectors" in caplog.text
 
 
 def test_no_problems_loads_no_model(store: SQLStore) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal, Protocol, TypeAlias
@@ -124,8 +124,8 @@ class RecordStore(Protocol):
         ...
 
     def purge(self, before: datetime) -> int:
-        """Deletes answers asked before `before`, with their citations and votes; returns how
-        many answers."""
+        """Deletes answers asked before `before`, with their citations and votes, and cached
+        question vectors stored before it; returns how many answers."""
         ...
 
     def problems(self, since: datetime) -> list[ProblemQuestion]:
@@ -134,6 +134,14 @@ class RecordStore(Protocol):
 
     def tallies(self, since: datetime, top: int = 10) -> Tallies:
         """The counts over questions asked since `since`; `top` of each "most cited" list."""
+        ...
+
+    def cached_vectors(self, keys: Sequence[str]) -> dict[str, bytes]:
+        """The report's cached question vectors that the store has, of those keyed `keys`."""
+        ...
+
+    def cache_vectors(self, vectors: Mapping[str, bytes]) -> None:
+        """Keep question vectors for later reports (purged with the records, by age)."""
         ...
 
     def close(self) -> None: ...

@@ -10,10 +10,15 @@ down) are grouped with the assistant's own sentence embeddings:
    asked) question it is most similar to, when the cosine similarity is at least
    GROUP_SIMILARITY, else starts a group of its own. Comparing with a group's first question,
    not with its latest member, keeps a chain of small steps from drifting into another topic.
+
+Embedding is nearly all of a report's time (about 10 ms a question on 2 busy cores), so each
+wording's vector is kept in the store (cached_embed) and a later report embeds only new ones.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import re
 import unicodedata
 from collections import Counter
@@ -24,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.embedding import Embedder
+from assistant.embedding import Embedder, Vectors
 from assistant.reading import unframed
 from assistant.records.base import (
     OUTCOMES,
@@ -51,9 +56,11 @@ from assistant.records.base import (
 # the report; one question in two groups only costs them a second line, so the margin goes to
 # the different questions.
 GROUP_SIMILARITY = 0.85
+DIMENSIONS = 384  # all-MiniLM-L6-v2's, the only model the assistant uses
 MAX_EXAMPLES = 3
 MAX_COMMENTS = 3
 _PUNCTUATION = re.compile(r"[^\w\s]+")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -111,7 +118,7 @@ def fold(question: str) -> str:
 
 
 def group_questions(
-    questions: Sequence[str], embed: Callable[[list[str]], np.ndarray], threshold: float
+    questions: Sequence[str], embed: Callable[[list[str]], Vectors], threshold: float
 ) -> list[list[int]]:
     """Indices of `questions`, grouped by meaning (see the module's docstring); groups and their
     members in order of how often their wording was asked, then of first appearance."""
@@ -121,7 +128,9 @@ def group_questions(
     keys = sorted(members, key=lambda k: -len(members[k]))  # stable: first asked first on ties
     if not keys:
         return []
-    vectors = embed([unframed(questions[members[k][0]]) for k in keys])
+    # Each question is embedded as its most asked wording: the same whatever order they came in.
+    wordings = [Counter(questions[i] for i in members[k]).most_common(1)[0][0] for k in keys]
+    vectors = embed([unframed(w) for w in wordings])
     leaders = np.zeros((len(keys), vectors.shape[1]), dtype=np.float32)
     groups: list[list[int]] = []
     for key, vector in zip(keys, vectors, strict=True):
@@ -153,7 +162,9 @@ def build_report(
     if problems:
         model = embedder()
         groups = group_questions(
-            [p.question for p in problems], lambda texts: model.embed(texts), threshold
+            [p.question for p in problems],
+            lambda texts: cached_embed(store, model, texts),
+            threshold,
         )
     problem_groups = sorted(
         (_group([problems[i] for i in members]) for members in groups),
@@ -186,6 +197,35 @@ def build_report(
         ],
         problems=len(problems),
     )
+
+
+def vector_key(model_id: str, text: str) -> str:
+    return hashlib.sha256(f"{model_id}\n{text}".encode()).hexdigest()
+
+
+def cached_embed(store: RecordStore, model: Embedder, texts: list[str]) -> Vectors:
+    """`model.embed(texts)`, taking the vectors of texts embedded before from the store and
+    keeping the new ones there. A store that cannot keep them (read-only, down) costs only time."""
+    keys = [vector_key(model.model_id, t) for t in texts]
+    cached = store.cached_vectors(keys)
+    out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+    missing = []
+    for i, key in enumerate(keys):
+        vector = np.frombuffer(cached[key], dtype="<f4") if key in cached else None
+        if vector is not None and vector.shape == (DIMENSIONS,):
+            out[i] = vector
+        else:
+            missing.append(i)
+    if missing:
+        fresh = model.embed([texts[i] for i in missing])
+        out[missing] = fresh
+        try:
+            store.cache_vectors(
+                {keys[i]: fresh[n].astype("<f4").tobytes() for n, i in enumerate(missing)}
+            )
+        except Exception as e:
+            log.info("Could not keep the question vectors for later reports: %s", type(e).__name__)
+    return out
 
 
 def _group(asked: list[ProblemQuestion]) -> ProblemGroup:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -72,4 +73,16 @@ votes = Table(
     Column("up", Boolean(), nullable=False),
     Column("comment", Text(), nullable=True),
     Column("voted_at", DateTime(), nullable=False),
+)
+
+# The report's cache: a question's vector, keyed by the SHA-256 of the model's id and the text
+# embedded, so a wording is embedded once however many reports include it. Derived from questions,
+# so kept no longer than they are (purged with them, by age).
+question_vectors = Table(
+    f"{PREFIX}question_vectors",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("vector", LargeBinary(), nullable=False),  # float32, little-endian
+    Column("stored_at", DateTime(), nullable=False),
+    Index(f"ix_{PREFIX}question_vectors_stored_at", "stored_at"),
 )

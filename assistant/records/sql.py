@@ -19,7 +19,7 @@ never carries a question.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -58,13 +58,14 @@ from assistant.records.base import (
     Tallies,
     VoteRecord,
 )
-from assistant.records.schema import VERSION_TABLE, answers, citations, votes
+from assistant.records.schema import VERSION_TABLE, answers, citations, question_vectors, votes
 from assistant.records.settings import create_private_file
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 CONNECT_TIMEOUT = 5  # seconds; PostgreSQL only (SQLite waits BUSY_TIMEOUT_MS for a lock)
 BUSY_TIMEOUT_MS = 5000
 _MIGRATION_LOCK = 0x706F6C6963790001  # any constant of ours: pg_advisory_xact_lock's key
+_IN_CHUNK = 500  # keys per IN (...) list: SQLite allows 32,766 parameters, PostgreSQL 65,535
 
 
 class DatabaseMissing(LookupError):
@@ -244,8 +245,10 @@ class SQLStore:
     def purge(self, before: datetime) -> int:
         with self._transaction() as connection:
             # Citations and votes go with their answer (ON DELETE CASCADE).
-            result = connection.execute(
-                delete(answers).where(answers.c.asked_at < _naive_utc(before))
+            cutoff = _naive_utc(before)
+            result = connection.execute(delete(answers).where(answers.c.asked_at < cutoff))
+            connection.execute(
+                delete(question_vectors).where(question_vectors.c.stored_at < cutoff)
             )
             return int(result.rowcount or 0)
 
@@ -355,6 +358,24 @@ class SQLStore:
                     for path, s, e, sha, n in connection.execute(passages)
                 ],
             )
+
+    def cached_vectors(self, keys: Sequence[str]) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        with self._reading() as connection:
+            for begin in range(0, len(keys), _IN_CHUNK):
+                query = select(question_vectors.c.key, question_vectors.c.vector).where(
+                    question_vectors.c.key.in_(keys[begin : begin + _IN_CHUNK])
+                )
+                found.update((key, bytes(vector)) for key, vector in connection.execute(query))
+        return found
+
+    def cache_vectors(self, vectors: Mapping[str, bytes]) -> None:
+        if not vectors:
+            return
+        now = _naive_utc(datetime.now(UTC))
+        rows = [{"key": k, "vector": v, "stored_at": now} for k, v in vectors.items()]
+        with self._transaction() as connection:
+            connection.execute(self._insert_new(question_vectors), rows)
 
     def close(self) -> None:
         self.engine.dispose()
