@@ -12,6 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
+from adapters import report
 from assistant import Answer, Assistant, PolicyQAError
 from assistant.answers import full_text, normalize_question
 from assistant.core import probability
@@ -210,6 +211,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="slack over HTTP: the port to listen on; default: $PORT, else 3000",
     )
+    summary = "what the bots' recorded questions say: problem questions by meaning, answered and refused per day, votes, citations"  # fmt: skip
+    report.add_arguments(
+        commands.add_parser(
+            "report",
+            help=summary,
+            description=f"{summary}. Reads the records database (needs no bot running).",
+            epilog=_epilog(report.ENVIRONMENT),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
     return parser
 
 
@@ -400,6 +411,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "ask": _ask, "chat": _chat, "index": _index, "eval": _eval, "serve": _serve, "text": _text,
+    "report": report.run,
 }  # fmt: skip
 
 
