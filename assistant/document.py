@@ -11,14 +11,17 @@ from assistant.text import printable
 
 # The kinds of block a reader finds. Only paragraphs, list items and table rows are quoted;
 # headings name the sections below them, a table's header row goes with each of its rows, and code
-# is never quoted.
-HEADING, PARAGRAPH, ITEM, ROW, HEADER, CODE = (
+# is never quoted. A PAGE block is empty: it marks where a later page starts inside a block that
+# runs across a page break (a PDF paragraph continued on the next page), so that each sentence
+# of it is cited with its own page.
+HEADING, PARAGRAPH, ITEM, ROW, HEADER, CODE, PAGE = (
     "heading",
     "paragraph",
     "item",
     "row",
     "header",
     "code",
+    "page",
 )
 QUOTABLE = frozenset({PARAGRAPH, ITEM, ROW})
 

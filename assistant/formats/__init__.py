@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from assistant.document import Reader
-from assistant.formats import plain
+from assistant.formats import plain, word
 
 # Add a format by mapping its suffix to a function that turns a file's bytes into a Document.
 READERS: dict[str, Reader] = {
     ".md": plain.read_markdown,
     ".markdown": plain.read_markdown,
     ".txt": plain.read_text,
+    ".docx": word.read_docx,
 }
