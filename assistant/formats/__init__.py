@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assistant.document import Reader
-from assistant.formats import plain, word
+from assistant.formats import plain, web, word
 
 # Add a format by mapping its suffix to a function that turns a file's bytes into a Document.
 READERS: dict[str, Reader] = {
@@ -11,4 +11,6 @@ READERS: dict[str, Reader] = {
     ".markdown": plain.read_markdown,
     ".txt": plain.read_text,
     ".docx": word.read_docx,
+    ".html": web.read_html,
+    ".htm": web.read_html,
 }
