@@ -1,6 +1,6 @@
 """Write an N-page text PDF (default 500) with running header/footer; stdlib only, deterministic.
 
-usage: python3 gen_big_pdf.py OUT.pdf [PAGES]
+usage: python3 gen_big_pdf.py OUT.pdf [PAGES [LINES_PER_PAGE]]
 """
 
 import random
@@ -19,11 +19,11 @@ def esc(s: str) -> str:
     return s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def page_stream(n: int, total: int, rng: random.Random) -> bytes:
+def page_stream(n: int, total: int, rng: random.Random, lines: int = 48) -> bytes:
     ops = ["BT /F1 8 Tf 72 760 Td (ACME Information Security Handbook) Tj ET"]
     ops.append("BT /F1 10 Tf 72 720 Td 13 TL")
     ops.append(f"/F2 12 Tf (Section {n}) Tj T* /F1 10 Tf")
-    for line in range(48):
+    for line in range(lines):
         words = [rng.choice(WORDS) for _ in range(rng.randint(9, 13))]
         text = f"{n}.{line + 1} " + " ".join(words).capitalize() + "."
         ops.append(f"({esc(text)}) ' ")
@@ -32,14 +32,14 @@ def page_stream(n: int, total: int, rng: random.Random) -> bytes:
     return zlib.compress("\n".join(ops).encode("latin-1"), 6)
 
 
-def main(out: str, total: int = 500) -> None:
+def main(out: str, total: int = 500, lines: int = 48) -> None:
     rng = random.Random(20240301)
     objs = {}  # num -> bytes
     # 1 catalog, 2 pages, 3 font F1, 4 font F2, then page/content pairs
     kids = []
     num = 5
     for n in range(1, total + 1):
-        stream = page_stream(n, total, rng)
+        stream = page_stream(n, total, rng, lines)
         objs[num + 1] = (
             b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream)
             + stream
@@ -79,4 +79,8 @@ def main(out: str, total: int = 500) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 500)
+    main(
+        sys.argv[1],
+        int(sys.argv[2]) if len(sys.argv) > 2 else 500,
+        int(sys.argv[3]) if len(sys.argv) > 3 else 48,
+    )
