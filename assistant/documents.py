@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
-from assistant.document import Document, Reader, extraction_version, title_from_path
+from assistant.document import Document, Reader, extraction_key, title_from_path
 from assistant.errors import ConfigurationError, KnowledgeError
 from assistant.formats import READERS
 from assistant.formats.isolation import (
@@ -180,7 +180,7 @@ def read_document(
     limit = max_bytes if max_bytes is not None else max_file_bytes()
     data = read_bytes(path, root or path.parent, limit)
     digest = fingerprint(data)
-    version = extraction_version(reader)
+    version = extraction_key(reader)
     if version is None:
         return replace(reader(path, data), fingerprint=digest)
     key = f"{path.suffix.lower().lstrip('.')}{version}"

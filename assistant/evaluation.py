@@ -13,7 +13,7 @@ import numpy as np
 
 from assistant.answers import Answer
 from assistant.core import SURE_THRESHOLD, Assistant
-from assistant.documents import Document, Extractions, read_document
+from assistant.documents import Document, read_document
 from assistant.embedding import Embedder, default_embedder
 from assistant.errors import PolicyQAError
 from assistant.index import Index
@@ -250,20 +250,16 @@ def plain_dense_top(
     ) >= NAIVE_COSINE_THRESHOLD
 
 
-def verbatim_violations(
-    answer: Answer,
-    texts: dict[str, str | None] | None = None,
-    extractions: Extractions | None = None,
-) -> int:
+def verbatim_violations(answer: Answer, texts: dict[str, str | None] | None = None) -> int:
     """Citations whose quote is not `text[start:end]` of the text `policy-qa text PATH` prints:
-    the file itself for Markdown and text, the extracted text for PDF, Word and HTML (`texts`
-    keeps each document's text between calls)."""
+    the file itself for Markdown and text, the text extracted afresh for PDF, Word and HTML
+    (`texts` keeps each document's text between calls)."""
     texts = {} if texts is None else texts
     bad = 0
     for c in answer.citations:
         if c.path not in texts:
             try:
-                document = read_document(Path(c.path).absolute(), extractions=extractions)
+                document = read_document(Path(c.path).absolute())
                 texts[c.path] = document.text
             except (OSError, ValueError):
                 texts[c.path] = None
@@ -316,9 +312,9 @@ def evaluate(
                     alone = assistant.answer(question.text)
                     quotes = [c.quote for c in alone.citations]
                     tallies[ALONE].add(question, quotes, alone.answered, alone.sure)
-                tallies["policy-qa"].violations += verbatim_violations(
-                    answer, texts, assistant.folder.extractions
-                )
+                # Extracted afresh, as `policy-qa text` does: a citation made from a cached
+                # extraction must still be what the file's text is.
+                tallies["policy-qa"].violations += verbatim_violations(answer, texts)
                 tallies["policy-qa"].add(
                     question, [c.quote for c in answer.citations], answer.answered, answer.sure
                 )

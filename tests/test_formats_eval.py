@@ -41,7 +41,7 @@ def _run(folder: Path, cache: Path, embedder: Embedder) -> tuple[Tally, list[str
     texts: dict[str, str | None] = {}
     for question in eval_set.questions:
         answer = assistant.answer(question.text)
-        tally.violations += verbatim_violations(answer, texts, assistant.folder.extractions)
+        tally.violations += verbatim_violations(answer, texts)  # as `policy-qa text` reads it
         tally.add(question, [c.quote for c in answer.citations], answer.answered, answer.sure)
         quotes += [c.quote for c in answer.citations]
     assistant.close()

@@ -4,6 +4,7 @@ restart parses nothing again (extractions and refusals are kept by the files' by
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 import shutil
 import subprocess
@@ -15,8 +16,13 @@ from typing import Any
 import pytest
 
 from assistant import Assistant
+from assistant import document as document_module
 from assistant import documents as documents_module
+from assistant.cache import Cache
+from assistant.document import extraction_key
+from assistant.documents import read_document
 from assistant.formats.isolation import read_isolated as real_read_isolated
+from assistant.formats.pdf import read_pdf
 from tests.conftest import DATA
 
 FORMATS = DATA / "formats"
@@ -123,3 +129,19 @@ def test_every_bad_file_is_one_warning_and_the_good_ones_answer_and_a_restart_pa
     repeated = again.answer("How often are firewall rules reviewed under C-040?").citations[0]
     assert repeated.quote == control.quote
     again.close()
+
+
+def test_a_newer_parser_extracts_again_rather_than_trusting_an_older_ones_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert extraction_key(read_pdf) == f"1-pypdfium2-{importlib.metadata.version('pypdfium2')}"
+    calls: list[str] = []
+    monkeypatch.setattr(documents_module, "read_isolated", _counting(calls))
+    cache = Cache(tmp_path / "cache", "model")
+    shutil.copy(FORMATS / "twocol.pdf", tmp_path / "paper.pdf")
+    first = read_document(tmp_path / "paper.pdf", extractions=cache)
+    assert read_document(tmp_path / "paper.pdf", extractions=cache).text == first.text
+    assert calls == ["paper.pdf"]
+    monkeypatch.setattr(document_module, "_installed", lambda name: "99.0")  # an upgrade
+    read_document(tmp_path / "paper.pdf", extractions=cache)
+    assert calls == ["paper.pdf", "paper.pdf"]

@@ -593,7 +593,7 @@ def _metadata(pdf: Any) -> dict[str, str]:
     return values
 
 
-@extracting(version=1)
+@extracting(version=1, libraries=("pypdfium2",))
 def read_pdf(path: Path, data: bytes) -> Document:
     """A PDF's text and structure, each block with its page; ValueError when it has no text
     layer, is encrypted, damaged, or longer than MAX_PAGES."""

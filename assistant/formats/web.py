@@ -164,7 +164,7 @@ def _metadata(found: Any | None, page: web_fallback.PageMetadata) -> dict[str, s
     return values
 
 
-@extracting(version=1)
+@extracting(version=1, libraries=("trafilatura", "htmldate", "lxml"))
 def read_html(path: Path, data: bytes) -> Document:
     """A web page's main content and its metadata; ValueError when it has no text."""
     root = web_fallback.parse(data)

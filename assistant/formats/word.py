@@ -611,7 +611,7 @@ def _first_heading(blocks: tuple[Block, ...], text: str) -> str | None:
     return one_line(text[first.start : first.end]) if first else None
 
 
-@extracting(version=1)
+@extracting(version=1, libraries=("lxml",))
 def read_docx(path: Path, data: bytes) -> Document:
     """A Word document's text and structure; ValueError when it is not one, is damaged, is
     encrypted, or would inflate past MAX_UNZIPPED_BYTES."""
