@@ -180,3 +180,16 @@ def test_the_article_converted_by_libreoffice_is_whole() -> None:
     body = article.split("---\n", 2)[2]
     paragraphs = [" ".join(p.split()) for p in body.split("\n\n") if p.strip()]
     assert all(p in doc.text for p in paragraphs)
+
+
+def test_a_title_that_only_names_the_source_file_gives_way_to_the_first_heading(
+    tmp_path: Path,
+) -> None:
+    generator = FORMATS / "src" / "gen_big_pdf.py"
+    for title, expected in (
+        ("Microsoft Word - register.docx", "Section 1"),
+        ("Information Security Handbook", "Information Security Handbook"),
+    ):
+        path = tmp_path / "register.pdf"
+        subprocess.run([sys.executable, generator, path, "2", "3", title], check=True)
+        assert read_pdf(path, path.read_bytes()).title == expected

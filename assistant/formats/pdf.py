@@ -75,6 +75,11 @@ _LIST_LABEL = re.compile(
 )
 _MONO = re.compile(r"mono|courier|consol|code", re.IGNORECASE)
 _BOLD = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
+# A Title that a converter filled in with the source file's name, not the document's own title.
+_FILE_TITLE = re.compile(
+    r"^(?:Microsoft (?:Word|PowerPoint|Excel) - |untitled$)|\.(?:docx?|odt|rtf|txt|pptx?|xlsx?)$",
+    re.IGNORECASE,
+)
 _TYPED_HYPHEN = re.compile(r"[^\W\d_]-\s*$")
 # A document set with automatic hyphenation ends this share of its lines with a hyphen (the
 # two-column fixture: 69 of 193); one without (Word's and LibreOffice's default) almost none (the
@@ -587,6 +592,8 @@ def _metadata(pdf: Any) -> dict[str, str]:
     except Exception:  # noqa: BLE001 - an unreadable info dictionary is no metadata
         return {}
     values = {k.lower(): one_line(str(v)) for k, v in info.items() if one_line(str(v))}
+    if _FILE_TITLE.search(values.get("title", "")):
+        del values["title"]  # "Microsoft Word - leave.docx" names the file, not the document
     created = re.match(r"D:(\d{4})(\d\d)?(\d\d)?", values.get("creationdate", ""))
     if created:
         values["date"] = "-".join(part for part in created.groups() if part)

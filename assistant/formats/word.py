@@ -397,7 +397,7 @@ class _Walker:
     def _symbol(self, sym: Any) -> str:
         try:
             char = chr(int(str(sym.get(self.q("char"))), 16))
-        except ValueError:
+        except (ValueError, OverflowError):  # not a code point: nothing to show
             return ""
         if char in _SYMBOLS:
             return _SYMBOLS[char]

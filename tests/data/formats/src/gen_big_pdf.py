@@ -1,6 +1,6 @@
 """Write an N-page text PDF (default 500) with running header/footer; stdlib only, deterministic.
 
-usage: python3 gen_big_pdf.py OUT.pdf [PAGES [LINES_PER_PAGE]]
+usage: python3 gen_big_pdf.py OUT.pdf [PAGES [LINES_PER_PAGE [TITLE]]]
 """
 
 import random
@@ -32,7 +32,7 @@ def page_stream(n: int, total: int, rng: random.Random, lines: int = 48) -> byte
     return zlib.compress("\n".join(ops).encode("latin-1"), 6)
 
 
-def main(out: str, total: int = 500, lines: int = 48) -> None:
+def main(out: str, total: int = 500, lines: int = 48, title: str = "Generated handbook") -> None:
     rng = random.Random(20240301)
     objs = {}  # num -> bytes
     # 1 catalog, 2 pages, 3 font F1, 4 font F2, then page/content pairs
@@ -51,6 +51,8 @@ def main(out: str, total: int = 500, lines: int = 48) -> None:
         )
         kids.append(num)
         num += 2
+    info = num  # the document information dictionary, with its Title
+    objs[info] = b"<< /Title (%s) >>" % esc(title).encode("latin-1")
     objs[1] = b"<< /Type /Catalog /Pages 2 0 R >>"
     objs[2] = b"<< /Type /Pages /Count %d /Kids [%s] >>" % (
         total,
@@ -70,9 +72,10 @@ def main(out: str, total: int = 500, lines: int = 48) -> None:
     buf += b"xref\n0 %d\n0000000000 65535 f \n" % size
     for i in range(1, size):
         buf += b"%010d 00000 n \n" % offsets[i]
-    buf += (
-        b"trailer\n<< /Size %d /Root 1 0 R /Info << /Title (Generated 500-page handbook) >> >>\nstartxref\n%d\n%%%%EOF\n"
-        % (size, xref)
+    buf += b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        size,
+        info,
+        xref,
     )
     with open(out, "wb") as f:
         f.write(buf)
@@ -83,4 +86,5 @@ if __name__ == "__main__":
         sys.argv[1],
         int(sys.argv[2]) if len(sys.argv) > 2 else 500,
         int(sys.argv[3]) if len(sys.argv) > 3 else 48,
+        sys.argv[4] if len(sys.argv) > 4 else "Generated handbook",
     )
