@@ -193,3 +193,46 @@ def test_a_title_that_only_names_the_source_file_gives_way_to_the_first_heading(
         path = tmp_path / "register.pdf"
         subprocess.run([sys.executable, generator, path, "2", "3", title], check=True)
         assert read_pdf(path, path.read_bytes()).title == expected
+
+
+def _one_page_pdf(content: str) -> bytes:
+    """A one-page PDF with Helvetica and this content stream (stdlib only)."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Count 1 /Kids [3 0 R] >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content.encode("latin-1")),
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def test_a_single_line_with_a_wide_gap_is_a_paragraph_not_a_table_without_rows(
+    tmp_path: Path,
+) -> None:
+    lines = [
+        (72, 700, "Visitors sign the register at reception."),
+        (72, 670, "Name:"),
+        (360, 670, "Date of visit:"),
+        (72, 640, "Badges are returned when leaving the building."),
+    ]
+    content = "\n".join(f"BT /F1 11 Tf {x} {y} Td ({text}) Tj ET" for x, y, text in lines)
+    path = tmp_path / "form.pdf"
+    path.write_bytes(_one_page_pdf(content))
+    doc = read_pdf(path, path.read_bytes())
+    assert [b.kind for b in doc.blocks].count(HEADER) == 0
+    assert "Name: Date of visit:" in [doc.text[b.start : b.end] for b in doc.blocks]
+    assert [p.page for p in split_passages(doc)] == [1, 1, 1]

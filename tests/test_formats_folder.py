@@ -134,7 +134,7 @@ def test_every_bad_file_is_one_warning_and_the_good_ones_answer_and_a_restart_pa
 def test_a_newer_parser_extracts_again_rather_than_trusting_an_older_ones_text(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert extraction_key(read_pdf) == f"1-pypdfium2-{importlib.metadata.version('pypdfium2')}"
+    assert extraction_key(read_pdf) == f"2-pypdfium2-{importlib.metadata.version('pypdfium2')}"
     calls: list[str] = []
     monkeypatch.setattr(documents_module, "read_isolated", _counting(calls))
     cache = Cache(tmp_path / "cache", "model")

@@ -403,7 +403,12 @@ class _Layout:
         if not table.fits(line):
             return False
         if table.starts_row(line):
-            kind = HEADER if table.cells(line) == table.header else ROW
+            cells = table.cells(line)
+            if sum(bool(cell) for cell in cells) < 2:
+                # A row opens with words in two columns at least; a line in the first column
+                # alone, set apart from the rows, is a paragraph after the table.
+                return False
+            kind = HEADER if cells == table.header else ROW
             table.rows += kind == ROW
             table.row = _Block(kind, [], flow_break=False, cells=[[] for _ in table.columns])
             self.blocks.append(table.row)
@@ -600,7 +605,7 @@ def _metadata(pdf: Any) -> dict[str, str]:
     return values
 
 
-@extracting(version=1, libraries=("pypdfium2",))
+@extracting(version=2, libraries=("pypdfium2",))
 def read_pdf(path: Path, data: bytes) -> Document:
     """A PDF's text and structure, each block with its page; ValueError when it has no text
     layer, is encrypted, damaged, or longer than MAX_PAGES."""
