@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import stat
@@ -13,10 +14,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
-from assistant.document import Document, Reader, extraction_version, title_from_path
+from assistant.document import Document, Reader, extraction_key, title_from_path
 from assistant.errors import ConfigurationError, KnowledgeError
 from assistant.formats import READERS
-from assistant.formats.isolation import document_as_json, document_from_json, read_isolated
+from assistant.formats.isolation import (
+    Refused,
+    document_as_json,
+    document_from_json,
+    read_isolated,
+)
 from assistant.status import REPORT_EVERY
 from assistant.text import printable
 
@@ -174,16 +180,23 @@ def read_document(
     limit = max_bytes if max_bytes is not None else max_file_bytes()
     data = read_bytes(path, root or path.parent, limit)
     digest = fingerprint(data)
-    version = extraction_version(reader)
+    version = extraction_key(reader)
     if version is None:
         return replace(reader(path, data), fingerprint=digest)
     key = f"{path.suffix.lower().lstrip('.')}{version}"
     if extractions and (kept := extractions.get_extracted(digest, key)):
+        if refusal := _refusal(kept):
+            raise ValueError(refusal)  # refused before, for these very bytes: not parsed again
         try:
             return replace(document_from_json(kept, path), fingerprint=digest)
         except (ValueError, KeyError, TypeError):
             pass  # a damaged extraction is made again
-    document = read_isolated(reader, path, data)
+    try:
+        document = read_isolated(reader, path, data)
+    except Refused as e:
+        if extractions:
+            extractions.put_extracted(digest, key, json.dumps({_REFUSED: str(e)}))
+        raise
     if len(document.text) > EXTRACTED_TEXT_FACTOR * limit:
         raise ValueError(
             f"its text is {_megabytes(len(document.text))} once extracted, more than "
@@ -193,6 +206,21 @@ def read_document(
     if extractions:
         extractions.put_extracted(digest, key, document_as_json(document))
     return document
+
+
+_REFUSED = "refused"
+
+
+def _refusal(kept: str) -> str | None:
+    """The reason kept for bytes a reader refused, or None when `kept` is an extraction."""
+    if not kept.startswith(f'{{"{_REFUSED}": '):
+        return None
+    try:
+        data = json.loads(kept)
+    except ValueError:
+        return None
+    refused = data.get(_REFUSED) if isinstance(data, dict) else None
+    return str(refused) if isinstance(refused, str) and refused else None
 
 
 # What a file looked like when it was last read: size, modification and change times, inode.

@@ -13,7 +13,7 @@ import numpy as np
 
 from assistant.answers import Answer
 from assistant.core import SURE_THRESHOLD, Assistant
-from assistant.documents import Document
+from assistant.documents import Document, read_document
 from assistant.embedding import Embedder, default_embedder
 from assistant.errors import PolicyQAError
 from assistant.index import Index
@@ -250,14 +250,21 @@ def plain_dense_top(
     ) >= NAIVE_COSINE_THRESHOLD
 
 
-def verbatim_violations(answer: Answer) -> int:
+def verbatim_violations(answer: Answer, texts: dict[str, str | None] | None = None) -> int:
+    """Citations whose quote is not `text[start:end]` of the text `policy-qa text PATH` prints:
+    the file itself for Markdown and text, the text extracted afresh for PDF, Word and HTML
+    (`texts` keeps each document's text between calls)."""
+    texts = {} if texts is None else texts
     bad = 0
     for c in answer.citations:
-        try:
-            with open(c.path, encoding="utf-8") as f:
-                bad += f.read()[c.start : c.end] != c.quote
-        except OSError:
-            bad += 1
+        if c.path not in texts:
+            try:
+                document = read_document(Path(c.path).absolute())
+                texts[c.path] = document.text
+            except (OSError, ValueError):
+                texts[c.path] = None
+        text = texts[c.path]
+        bad += text is None or text[c.start : c.end] != c.quote
     return bad
 
 
@@ -295,6 +302,7 @@ def evaluate(
             unfindable = gold_not_in_documents(eval_set.questions, assistant.documents)
             for tally in tallies.values():
                 tally.unfindable += unfindable
+            texts: dict[str, str | None] = {}  # each cited document's text, read once
             for question in eval_set.questions:
                 context = None
                 for turn in question.before:
@@ -304,7 +312,9 @@ def evaluate(
                     alone = assistant.answer(question.text)
                     quotes = [c.quote for c in alone.citations]
                     tallies[ALONE].add(question, quotes, alone.answered, alone.sure)
-                tallies["policy-qa"].violations += verbatim_violations(answer)
+                # Extracted afresh, as `policy-qa text` does: a citation made from a cached
+                # extraction must still be what the file's text is.
+                tallies["policy-qa"].violations += verbatim_violations(answer, texts)
                 tallies["policy-qa"].add(
                     question, [c.quote for c in answer.citations], answer.answered, answer.sure
                 )

@@ -17,11 +17,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import coldstart, indexing, report, serving
+from benchmarks import coldstart, indexing, pdf_indexing, report, serving
 from benchmarks.prepare import Prepared, prepare
 
-FIGURES = ("latency", "memory", "indexing", "reindex", "coldstart", "slack")
-DEFAULT = ("latency", "memory", "indexing", "reindex", "coldstart")  # slack: opt-in, see --only
+FIGURES = ("latency", "memory", "indexing", "reindex", "pdf", "coldstart", "slack")
+DEFAULT = ("latency", "memory", "indexing", "reindex", "pdf", "coldstart")  # slack: see --only
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -114,6 +114,7 @@ def main() -> int:
         "memory": lambda: serving.memory(prepared),
         "indexing": lambda: indexing.throughput(sample, 1 if args.quick else 2),
         "reindex": lambda: indexing.reindex(smallest.corpus),
+        "pdf": lambda: pdf_indexing.measure(100 if args.quick else 500, 1 if args.quick else 2),
         "coldstart": lambda: coldstart.cold_start(prepared, runs),
         "slack": lambda: _slack(args.quick),
     }

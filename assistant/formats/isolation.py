@@ -30,6 +30,13 @@ READ_SECONDS = 120.0
 READ_MEMORY_MB = 2048  # the parser's own address space, beside the assistant's
 
 
+class Refused(ValueError):
+    """A reader's own reason for not reading a file ("it is encrypted", "no text layer"): the
+    same bytes are always refused the same way, so a refusal is kept like an extraction and a
+    restart does not try the file again. Limits (time, memory) and crashes are not refusals:
+    they depend on the machine's load as much as on the file."""
+
+
 def _context() -> BaseContext:
     # forkserver: children are forked from a clean server process, never from the assistant
     # with its model and threads loaded (fork after threads is unsafe); spawn is the fallback.
@@ -105,7 +112,9 @@ def _child(
         connection.send_bytes(
             json.dumps({"error": f"it needs more than {memory_mb:,} MB to read"}).encode()
         )
-    except (ValueError, OSError) as e:
+    except ValueError as e:
+        connection.send_bytes(json.dumps({"error": str(e), "refused": True}).encode())
+    except OSError as e:
         connection.send_bytes(json.dumps({"error": str(e)}).encode())
     except Exception as e:  # a parser's own bug on this file: say what, not a traceback
         connection.send_bytes(
@@ -124,7 +133,7 @@ def read_isolated(
     memory_mb: int | None = None,
 ) -> Document:
     """`reader(path, data)` in a child process, or ValueError with the reason it gave none: its
-    own error, too slow (READ_SECONDS), too much memory (READ_MEMORY_MB), or a crash."""
+    own (Refused), too slow (READ_SECONDS), too much memory (READ_MEMORY_MB), or a crash."""
     seconds = seconds or READ_SECONDS
     memory_mb = memory_mb or READ_MEMORY_MB
     context = _context()
@@ -147,7 +156,7 @@ def read_isolated(
             child.kill()
         child.join(timeout=5)
     if "error" in answer:
-        raise ValueError(str(answer["error"]))
+        raise (Refused if answer.get("refused") else ValueError)(str(answer["error"]))
     return document_from_json(answer["document"], path)
 
 
