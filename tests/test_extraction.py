@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import os
+import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -15,6 +19,7 @@ from assistant.cache import Cache
 from assistant.document import PARAGRAPH, Block, Document, extracting
 from assistant.documents import Folder
 from assistant.formats import READERS, isolation
+from tests.conftest import ROOT
 
 COUNTER = "counter"  # a file beside each document counts how often it was parsed
 
@@ -96,3 +101,28 @@ def test_an_extraction_is_cached_by_the_files_bytes(tmp_path: Path, formats: Non
     extracted.write_text("{damaged", encoding="utf-8")
     assert Folder(folder, extractions=cache).read().documents[0].text == "STAFF GET 25 DAYS."
     assert (folder / COUNTER).read_text() == "2"  # parsed again, once
+
+
+def test_a_script_without_a_main_guard_reads_word_files(tmp_path: Path) -> None:
+    """Extraction runs in plain worker processes: multiprocessing would import the caller's
+    script again in each child, running a script without `if __name__ == "__main__"` twice."""
+    folder = tmp_path / "knowledge"
+    folder.mkdir()
+    shutil.copy(ROOT / "tests" / "data" / "formats" / "article.docx", folder)
+    script = tmp_path / "script.py"
+    script.write_text(
+        "from assistant import Assistant\n"
+        f"assistant = Assistant.load({str(folder)!r}, use_cache=False)\n"
+        "print([d.path.name for d in assistant.documents])\n",
+        encoding="utf-8",
+    )
+    for command in ([sys.executable, str(script)], [sys.executable, "-"]):
+        result = subprocess.run(
+            command,
+            input=script.read_bytes() if command[-1] == "-" else None,
+            capture_output=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.decode().splitlines() == ["['article.docx']"]

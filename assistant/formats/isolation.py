@@ -3,23 +3,25 @@ a time and a memory limit: a pathological file (a decompression bomb, a PDF that
 skipped with a reason instead of hanging indexing or taking the machine's memory, and a crash of
 the parser cannot take the assistant with it.
 
-The child answers in JSON (text, blocks, metadata), never a pickle: what a parser of untrusted
-files sends back is data only.
+Each worker is a plain `python -m assistant.formats.worker` process that reads jobs one at a
+time (the file's bytes in, its text and blocks out) and is kept for the next file, so the parsers
+are imported once; one that is too slow is killed, one that crashes is replaced. It answers in
+JSON, never a pickle: what a parser of untrusted files sends back is data only.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
-import multiprocessing
-import multiprocessing.connection
 import os
-import resource
+import select
+import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import asdict
-from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from assistant.document import Block, Document
 
@@ -28,6 +30,7 @@ from assistant.document import Block, Document
 # policy.
 READ_SECONDS = 120.0
 READ_MEMORY_MB = 2048  # the parser's own address space, beside the assistant's
+MAX_IDLE_WORKERS = 4  # as many as read at once (assistant.documents.READERS_AT_ONCE)
 
 
 class Refused(ValueError):
@@ -35,17 +38,6 @@ class Refused(ValueError):
     same bytes are always refused the same way, so a refusal is kept like an extraction and a
     restart does not try the file again. Limits (time, memory) and crashes are not refusals:
     they depend on the machine's load as much as on the file."""
-
-
-def _context() -> BaseContext:
-    # forkserver: children are forked from a clean server process, never from the assistant
-    # with its model and threads loaded (fork after threads is unsafe); spawn is the fallback.
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    # The readers and their parsers are imported once, in the server, not in every child.
-    context.set_forkserver_preload(["assistant.formats"])
-    return context
 
 
 def document_as_json(document: Document) -> str:
@@ -96,33 +88,113 @@ def document_from_json(raw: str, path: Path) -> Document:
     )
 
 
-def _child(
-    reader: Callable[[Path, bytes], Document],
-    path: str,
-    data: bytes,
-    memory_mb: int,
-    connection: multiprocessing.connection.Connection,
-) -> None:
-    try:
-        limit = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        document = reader(Path(path), data)
-        connection.send_bytes(json.dumps({"document": document_as_json(document)}).encode())
-    except MemoryError:
-        connection.send_bytes(
-            json.dumps({"error": f"it needs more than {memory_mb:,} MB to read"}).encode()
+def read_frame(source: IO[bytes]) -> bytes | None:
+    """One length-prefixed frame, or None at the end of the stream."""
+    head = source.read(8)
+    if len(head) < 8:
+        return None
+    size = int.from_bytes(head, "big")
+    body = source.read(size)
+    if len(body) < size:
+        return None
+    return body
+
+
+def write_frame(sink: IO[bytes], body: bytes) -> None:
+    sink.write(len(body).to_bytes(8, "big") + body)
+    sink.flush()
+
+
+class _Worker:
+    """A `python -m assistant.formats.worker` process that reads one job at a time."""
+
+    def __init__(self, memory_mb: int) -> None:
+        root = str(Path(__file__).resolve().parent.parent.parent)  # where `assistant` is
+        path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+        self.memory_mb = memory_mb
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "assistant.formats.worker", str(memory_mb)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,  # parsers print warnings of their own; reasons come back
+            env={**os.environ, "PYTHONPATH": path},
         )
-    except ValueError as e:
-        connection.send_bytes(json.dumps({"error": str(e), "refused": True}).encode())
-    except OSError as e:
-        connection.send_bytes(json.dumps({"error": str(e)}).encode())
-    except Exception as e:  # a parser's own bug on this file: say what, not a traceback
-        connection.send_bytes(
-            json.dumps({"error": f"the reader failed ({type(e).__name__}: {e})"}).encode()
-        )
-    finally:
-        connection.close()
-        sys.stdout.flush()
+
+    def read(self, reader: Callable[[Path, bytes], Document], path: Path, data: bytes,
+             seconds: float) -> dict[str, Any]:  # fmt: skip
+        """The worker's answer, or ValueError: too slow (the worker is killed) or a crash."""
+        assert self.process.stdin and self.process.stdout
+        job = {"module": reader.__module__, "name": reader.__qualname__, "path": str(path)}
+        try:
+            write_frame(self.process.stdin, json.dumps(job).encode())
+            write_frame(self.process.stdin, data)
+        except OSError:
+            raise ValueError(self._crash()) from None
+        ready, _, _ = select.select([self.process.stdout], [], [], seconds)
+        if not ready:
+            self.stop()
+            raise ValueError(f"it took longer than {seconds:.0f} s to read")
+        answer = read_frame(self.process.stdout)
+        if answer is None:
+            raise ValueError(self._crash())
+        parsed: dict[str, Any] = json.loads(answer)
+        return parsed
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        if self.alive():
+            self.process.kill()
+        self.process.wait(timeout=10)
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream:
+                stream.close()
+
+    def _crash(self) -> str:
+        try:
+            code = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            return "the reader stopped answering"
+        self.stop()
+        if code < 0:
+            return f"the reader stopped with signal {-code}"
+        return "the reader stopped without an answer"
+
+
+class _Workers:
+    """Idle workers, kept for the next file: each process imports the parsers once."""
+
+    def __init__(self) -> None:
+        self._idle: list[_Worker] = []
+        self._lock = threading.Lock()
+        atexit.register(self.close)
+
+    def take(self, memory_mb: int) -> _Worker:
+        with self._lock:
+            while self._idle:
+                worker = self._idle.pop()
+                if worker.alive() and worker.memory_mb == memory_mb:
+                    return worker
+                worker.stop()
+        return _Worker(memory_mb)
+
+    def give_back(self, worker: _Worker) -> None:
+        with self._lock:
+            if worker.alive() and len(self._idle) < MAX_IDLE_WORKERS:
+                self._idle.append(worker)
+                return
+        worker.stop()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.stop()
+
+
+_workers = _Workers()
 
 
 def read_isolated(
@@ -132,41 +204,19 @@ def read_isolated(
     seconds: float | None = None,
     memory_mb: int | None = None,
 ) -> Document:
-    """`reader(path, data)` in a child process, or ValueError with the reason it gave none: its
+    """`reader(path, data)` in a worker process, or ValueError with the reason it gave none: its
     own (Refused), too slow (READ_SECONDS), too much memory (READ_MEMORY_MB), or a crash."""
     seconds = seconds or READ_SECONDS
     memory_mb = memory_mb or READ_MEMORY_MB
-    context = _context()
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(  # type: ignore[attr-defined]
-        target=_child, args=(reader, str(path), data, memory_mb, sender), daemon=True
-    )
-    child.start()
-    sender.close()
+    worker = _workers.take(memory_mb)
+    answer: dict[str, Any] = {"retiring": True}
     try:
-        if not receiver.poll(seconds):
-            raise ValueError(f"it took longer than {seconds:.0f} s to read")
-        try:
-            answer = json.loads(receiver.recv_bytes())
-        except EOFError:
-            raise ValueError(_crash(child)) from None
+        answer = worker.read(reader, path, data, seconds)
     finally:
-        receiver.close()
-        if child.is_alive():
-            child.kill()
-        child.join(timeout=5)
+        if answer.get("retiring"):  # it ends after this answer (or has already)
+            worker.stop()
+        else:
+            _workers.give_back(worker)
     if "error" in answer:
         raise (Refused if answer.get("refused") else ValueError)(str(answer["error"]))
     return document_from_json(answer["document"], path)
-
-
-def _crash(child: Any) -> str:
-    child.join(timeout=5)
-    code = child.exitcode
-    if code is not None and code < 0:
-        return f"the reader stopped with signal {-code}"
-    return "the reader stopped without an answer"
-
-
-def isolation_supported() -> bool:
-    return os.name == "posix"
