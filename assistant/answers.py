@@ -50,10 +50,15 @@ class Citation:
         """A table row's cells with their column names ("Role", "Engineers"), or None."""
         if self.header is None:
             return None
-        names, values = table_cells(self.header.quote), table_cells(self.quote)
-        if len(names) != len(values):
-            return None
-        return list(zip(names, values, strict=True))
+        # Markdown's rows are framed by pipes ("| a | b |"); extracted rows are not ("a | b"),
+        # and may begin or end with an empty cell (" | b"): read both ways, keep the one whose
+        # cells pair up with the header's.
+        for framed in (True, False):
+            names = table_cells(self.header.quote, framed)
+            values = table_cells(self.quote, framed)
+            if len(names) == len(values):
+                return list(zip(names, values, strict=True))
+        return None
 
 
 @dataclass(frozen=True)
@@ -78,10 +83,12 @@ class Answer:
         return self.answered and self.caveat is None
 
 
-def table_cells(row: str) -> list[str]:
-    """A table row's cells: "| Sales | MacBook Air |" and "Sales | MacBook Air" alike."""
+def table_cells(row: str, framed: bool = True) -> list[str]:
+    """A table row's cells: "| Sales | MacBook Air |" and "Sales | MacBook Air" alike; with
+    `framed` false, a pipe at either end separates an empty cell instead of framing the row."""
     inner = row.strip()
-    inner = inner.removeprefix("|").removesuffix("|")
+    if framed:
+        inner = inner.removeprefix("|").removesuffix("|")
     return [cell.strip() for cell in inner.split("|")]
 
 
