@@ -338,3 +338,17 @@ def test_a_row_with_an_empty_edge_cell_still_pairs_with_its_header() -> None:
     assert extracted.header_pairs() == [("Laptop", ""), ("Monitors", "Two 27-inch monitors")]
     markdown = row("| Sales | MacBook Air |", "| Role | Laptop |")
     assert markdown.header_pairs() == [("Role", "Sales"), ("Laptop", "MacBook Air")]
+
+
+def test_a_locator_counts_paragraphs_from_the_start_of_the_section(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    (tmp_path / "handbook.md").write_text(
+        "# Handbook\n\nWelcome to the company.\n\nRead this first.\n\n## Sick leave\n\n"
+        "Call your manager before ten.\n\nAfter seven days you need a fit note from a doctor.\n",
+        encoding="utf-8",
+    )
+    answer = Assistant.load(tmp_path, cache_dir=cache_dir).answer(
+        "When do I need a fit note from a doctor?"
+    )
+    assert answer.citations[0].locator == "“Sick leave”, paragraph 2"
