@@ -38,8 +38,9 @@ log = logging.getLogger(__name__)
 # Bump when passage splitting, tokenizing or cues change, so caches made by older code are not
 # reused. 5: headings keep their spaces; 6: contractions; 7: table rows; 8: stop words; 9: a
 # numbered list item is one passage, not "1." and its text; 10: keyed by the file's bytes, and
-# checked when read; 11: table rows carry their header row, code is never a passage, pages.
-PIPELINE_VERSION = 11
+# checked when read; 11: table rows carry their header row, code is never a passage, pages; 12:
+# cues for durations, permissions and procedures.
+PIPELINE_VERSION = 12
 CUES = len(passage_cues(""))  # flags per passage
 _POSIX = hasattr(os, "geteuid")
 

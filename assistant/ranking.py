@@ -8,14 +8,16 @@ every candidate's confidence.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 
+from assistant.cues import FACT_TYPES
 from assistant.embedding import Vectors
 from assistant.features import (
+    CANDIDATE_FEATURES,
     WINDOW_FEATURES,
     Floats,
     candidate_features,
@@ -46,6 +48,9 @@ class Ranking:
     # The probability that the documents answer the rest of the question, were those names words
     # they use (the first candidate's confidence when there are none).
     answered_without_names: float
+    # The kind of fact the question asks for (a figure, a date, ...) when the first candidate
+    # holds none (cues.FACT_TYPES), else None: the topic may be covered, the fact asked not.
+    missing_fact: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,7 +133,13 @@ def rank(
         for i in order
     ]
     names = given.unknown_names
-    return Ranking(candidates, names, answered(names_as_known=True) if names else as_asked)
+    kind = given.answer_type
+    missing = (
+        kind
+        if kind in FACT_TYPES and not x[order[0], CANDIDATE_FEATURES.index("max_type_match")]
+        else None
+    )
+    return Ranking(candidates, names, answered(names_as_known=True) if names else as_asked, missing)
 
 
 # Reciprocal rank fusion's constant (Cormack et al., 2009): on our dialogues 3, 10 and 60 rank
@@ -157,4 +168,4 @@ def fused(primary: Ranking, secondary: Ranking) -> Ranking:
     )
     best_score, best_confidence = scored[0][0], primary.candidates[0].confidence
     candidates = [Ranked(c.first, c.last, s, best_confidence * s / best_score) for s, c in scored]
-    return Ranking(candidates, primary.unmentioned, primary.answered_without_names)
+    return replace(primary, candidates=candidates)

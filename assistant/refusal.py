@@ -59,7 +59,8 @@ def answerability(
         given.familiarity,
         # Asked when / how many / who / why, and the best quote holds no date / figure / name /
         # cause.
-        given.answer_type is not None and not x[best, column("max_type_match")],
+        given.answer_type is not None
+        and not (x[best, column("max_type_match")] or x[best, column("max_rule_type_match")]),
     ])  # fmt: skip
 
 

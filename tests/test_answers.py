@@ -18,7 +18,7 @@ from assistant.answers import (
     quotes_header,
     unmentioned,
 )
-from assistant.core import SURE_THRESHOLD, min_confidence_setting
+from assistant.core import ANSWER_THRESHOLD, SURE_THRESHOLD, min_confidence_setting
 from assistant.errors import ConfigurationError, QuestionError
 from assistant.evaluation import read_eval_file
 from assistant.question import unknown_words
@@ -310,7 +310,9 @@ def test_a_lower_min_confidence_answers_what_the_default_refuses(assistant: Assi
     assert eager.answer(offtopic).answered
 
 
-@pytest.mark.parametrize(("setting", "expected"), [("", 0.5), (" 0.3 ", 0.3), ("1", 1.0)])
+@pytest.mark.parametrize(
+    ("setting", "expected"), [("", ANSWER_THRESHOLD), (" 0.4 ", 0.4), ("1", 1.0)]
+)
 def test_min_confidence_comes_from_the_environment(
     monkeypatch: pytest.MonkeyPatch, setting: str, expected: float
 ) -> None:
@@ -352,3 +354,28 @@ def test_a_locator_counts_paragraphs_from_the_start_of_the_section(
         "When do I need a fit note from a doctor?"
     )
     assert answer.citations[0].locator == "“Sick leave”, paragraph 2"
+
+
+def test_a_question_asking_for_a_figure_the_quotes_do_not_hold_is_answered_unsure(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    # The topic is covered, the fact asked is not: the rule on hotels gives no amount.
+    (tmp_path / "travel.md").write_text(
+        "# Travel\n\nStaff may claim the cost of a hotel when travelling on company business.\n\n"
+        "Hotels are booked through the travel desk.\n\nKeep the receipt for every claim.\n",
+        encoding="utf-8",
+    )
+    travel = Assistant.load(tmp_path, cache_dir=cache_dir)
+    answer = travel.answer("How much does a hotel cost?")
+    assert answer.answered and not answer.sure
+    assert (
+        answer.caveat
+        == "I'm not sure the documents answer this: the closest passages give no figure."
+    )
+    (tmp_path / "limits.md").write_text(
+        "# Limits\n\nA hotel costs the company at most £120 a night.\n", encoding="utf-8"
+    )
+    travel.refresh()
+    answer = travel.answer("How much does a hotel cost?")
+    assert "£120" in answer.citations[0].quote
+    assert answer.caveat is None or "figure" not in answer.caveat

@@ -19,6 +19,15 @@ def _cue(text: str, kind: str) -> bool:
         ("Who wrote the letter?", "who"),
         ("Why was the account closed?", "why"),
         ("What does the letter say about censorship?", None),
+        ("How many days of leave can I carry over?", "duration"),
+        ("What is the notice period?", "duration"),
+        ("What is the mileage rate?", "number"),
+        ("Which team approves expenses?", "who"),
+        ("What is the purpose of the audit?", "why"),
+        ("Can I bring my dog to work?", "permission"),
+        ("Are visitors allowed after 9pm?", "permission"),
+        ("How do I report a lost laptop?", "procedure"),
+        ("What should I do if I feel unwell?", "procedure"),
     ],
 )
 def test_question_type(question: str, kind: str | None) -> None:
@@ -39,3 +48,15 @@ def test_a_reason_asked_about_is_not_a_reason_given() -> None:
     assert _cue("We keep it for three reasons: safety, law and billing.", "why")
     assert _cue("The reason is that the law requires it.", "why")
     assert _cue("We collect it because you asked us to.", "why")
+
+
+def test_the_new_answer_types_have_cues_of_their_own() -> None:
+    assert _cue("Carry over up to five days into the next year.", "duration")
+    assert not _cue("Up to five laptops may be ordered.", "duration")
+    assert _cue("You must not install unapproved software.", "permission")
+    assert _cue("Staff may work from home.", "permission")
+    assert not _cue("The office opens on 1 May 2026.", "permission")  # the month, not the verb
+    assert _cue("Report the loss to the service desk at once.", "procedure")
+    assert _cue("Claims are made by completing the expenses form.", "procedure")
+    assert _cue("Overtime is agreed by your line manager.", "who")
+    assert not _cue("You must not share passwords.", "who")  # no name or role

@@ -39,24 +39,25 @@ def _figures(tally: Tally) -> dict[str, float]:
 @pytest.mark.parametrize(
     ("name", "minimums"),
     [
-        # never fitted on (35 + 18 questions); measured: hit@1 0.857, hit@3 0.943, answered 0.971,
-        # refused 0.444 (0.556 before our plain documents joined the fit), answered sure 0.943,
-        # refused or unsure 0.722; each threshold is one question under
+        # never fitted on (35 + 18 questions); measured at the commit that gave every held-out set
+        # the plain-search prior, answer types and the lower threshold (issue 18): hit@1 0.886,
+        # hit@3 0.971, answered 1.000, refused 0.333 (0.444 before: a refusal under 0.5 is now a
+        # caveat from 0.3), answered sure 0.886, refused or unsure 0.667; each threshold is one
+        # question under
         (
             "held-out.jsonl",
             {
-                "hit@1": 0.82,
-                "hit@3": 0.91,
-                "answered": 0.94,
-                "refused": 0.38,
-                "answered sure": 0.91,
-                "refused or unsure": 0.66,
+                "hit@1": 0.85,
+                "hit@3": 0.94,
+                "answered": 0.97,
+                "refused": 0.27,
+                "answered sure": 0.85,
+                "refused or unsure": 0.61,
             },
         ),  # fmt: skip
-        # fitted on (benchmarks/fit_ranker.py); measured: hit@1 0.533, hit@3 0.667, answered 0.933,
-        # refused 0.667 (0.833 before a question naming what they never mention was answered with a
-        # caveat; refused or unsure is still 0.833)
-        ("kaspersky-dev.jsonl", {"hit@1": 0.46, "hit@3": 0.6, "answered": 0.85, "refused": 0.65}),
+        # fitted on (benchmarks/fit_ranker.py); measured: hit@1 0.600, hit@3 0.800, answered 1.000,
+        # refused 0.667, refused or unsure 0.833
+        ("kaspersky-dev.jsonl", {"hit@1": 0.53, "hit@3": 0.73, "answered": 0.93, "refused": 0.5}),
     ],
 )
 def test_article_questions(
@@ -129,19 +130,23 @@ def test_privacy_policies_lead_over_plain_dense_retrieval(
     ours, dense = _figures(tallies["policy-qa"]), _figures(tallies["plain dense"])
     assert ours["violations"] == 0
     # These three policies are kept out of every fit (benchmarks/fit_ranker.py), so this is a
-    # lead on policies the adapter never saw. Measured: 0.361 vs 0.152 (2.38x), 0.547 vs 0.289
-    # (1.89x); on all of PolicyQA dev, cross-validated: 1.60x and 1.53x.
+    # lead on policies the adapter never saw. Measured: 0.354 vs 0.152 (2.33x), 0.543 vs 0.289
+    # (1.88x); on all of PolicyQA dev, cross-validated: 1.59x and 1.52x.
     assert ours["hit@1"] >= 1.9 * dense["hit@1"]
     assert ours["hit@3"] >= 1.5 * dense["hit@3"]
 
 
 def test_plain_rules_no_fit_has_seen(embedder: Embedder, cache_dir: Path) -> None:
     # Library lending rules: short and plainly worded like our own documents in the fit, but
-    # never fitted on (24 + 10 questions). Measured: hit@1 0.583, hit@3 0.625, answered 0.625,
-    # refused 0.800 (plain dense ranks better: 0.708 / 0.958); each threshold one question under.
-    figures = _figures(_run("library-held-out.jsonl", embedder, cache_dir, "library")["policy-qa"])
+    # never fitted on (24 + 10 questions). Measured: hit@1 0.750, hit@3 0.833, answered 0.875,
+    # refused 0.400, refused or unsure 1.000 (before issue 18: 0.583 / 0.625 / 0.625 / 0.800 /
+    # 1.000); plain dense 0.708 / 0.958. Each threshold one question under; the first quote is
+    # right at least as often as plain dense's.
+    tallies = _run("library-held-out.jsonl", embedder, cache_dir, "library")
+    figures, dense = _figures(tallies["policy-qa"]), _figures(tallies["plain dense"])
     assert figures["violations"] == 0
-    minimums = {"hit@1": 0.54, "hit@3": 0.58, "answered": 0.58, "refused": 0.7}
+    assert figures["hit@1"] >= dense["hit@1"]
+    minimums = {"hit@1": 0.7, "hit@3": 0.79, "answered": 0.83, "refused or unsure": 0.9}
     for figure, minimum in minimums.items():
         assert figures[figure] >= minimum, f"library: {figure} {figures[figure]} < {minimum}"
 
@@ -153,10 +158,11 @@ def test_questions_naming_what_the_documents_never_mention(
     embedder: Embedder, cache_dir: Path
 ) -> None:
     # Our four documents asked about with names of the asker's own ("Can I get a Labrador?"),
-    # 4 x (6 + 2) questions that no fit reads (it reads *-train.jsonl). Measured: hit@3 0.833,
-    # answered 0.917, refused or unsure 1.000 (before such questions were answered with the
-    # caveat naming what is missing: hit@3 0.250, answered 0.292); each threshold one question
-    # under, over the 24 answerable and 8 unanswerable questions together.
+    # 4 x (6 + 2) questions that no fit reads (it reads *-train.jsonl). Measured: hit@1 0.833,
+    # hit@3 0.917, answered 1.000, refused or unsure 1.000 (0.792 / 0.792 / 0.917 / 1.000 before
+    # issue 18; before such questions were answered with the caveat naming what is missing:
+    # hit@3 0.250, answered 0.292); each threshold one question under, over the 24 answerable
+    # and 8 unanswerable questions together.
     total = Tally()
     for questions in sorted(OWN.glob("*-names.jsonl")):
         folder = OWN / questions.name.removesuffix("-names.jsonl")
@@ -164,6 +170,48 @@ def test_questions_naming_what_the_documents_never_mention(
         total.merge(tallies["policy-qa"])
     figures = _figures(total)
     assert (figures["in_scope"], figures["out_of_scope"]) == (24, 8)
-    minimums = {"hit@3": 0.79, "answered": 0.87, "refused or unsure": 0.87}
+    minimums = {"hit@1": 0.79, "hit@3": 0.87, "answered": 0.95, "refused or unsure": 0.87}
     for figure, minimum in minimums.items():
         assert figures[figure] >= minimum, f"names: {figure} {figures[figure]} < {minimum}"
+
+
+EVAL = Path(__file__).resolve().parent.parent / "eval"
+
+
+@pytest.mark.parametrize(
+    ("name", "knowledge", "minimums"),
+    [
+        # eval/README.md: written 2026-11-29, never fitted on. Measured at issue 18's commit:
+        # workplace 0.725 / 0.900, answered 1.000, refused or unsure 0.500 (plain dense 0.700 /
+        # 0.850, plain BM25 0.475 / 0.575); article 0.667 / 0.867, answered 0.967, refused or
+        # unsure 0.200 (plain BM25 0.333 / 0.500). Each threshold one question under.
+        (
+            "workplace-held-out.jsonl",
+            "workplace",
+            {"hit@1": 0.7, "hit@3": 0.87, "answered": 0.97, "refused or unsure": 0.41},
+        ),
+        (
+            "article-held-out-2.jsonl",
+            None,
+            {"hit@1": 0.63, "hit@3": 0.83, "answered": 0.93, "refused or unsure": 0.1},
+        ),
+    ],
+)
+def test_held_out_sets_lead_plain_search(
+    name: str,
+    knowledge: str | None,
+    minimums: dict[str, float],
+    embedder: Embedder,
+    cache_dir: Path,
+) -> None:
+    # Issue 18, part 1: the first quote right at least as often as plain BM25's and plain dense's.
+    folder = EVAL / knowledge if knowledge else None
+    tallies = evaluate(EVAL / name, folder, embedder=embedder, cache_dir=cache_dir)
+    figures = _figures(tallies["policy-qa"])
+    assert figures["violations"] == 0
+    for baseline in ("plain BM25", "plain dense"):
+        plain = _figures(tallies[baseline])
+        for figure in ("hit@1", "hit@3"):
+            assert figures[figure] >= plain[figure], f"{name}: {figure} behind {baseline}"
+    for figure, minimum in minimums.items():
+        assert figures[figure] >= minimum, f"{name}: {figure} {figures[figure]} < {minimum}"
