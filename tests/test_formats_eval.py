@@ -60,7 +60,9 @@ def test_the_article_in_every_format_answers_as_well_as_markdown(
     markdown, _ = results["md"]
     assert markdown.in_scope == 15 and markdown.hit3 >= 9  # the baseline is itself sane
     for name, (tally, quotes) in results.items():
-        assert abs(tally.hit1 - markdown.hit1) <= 1, (name, tally.figures())
-        assert abs(tally.hit3 - markdown.hit3) <= 1, (name, tally.figures())
+        # Within one question of Markdown, or better: PDF and HTML carry no quote_speaker, which
+        # after issue 18's refit ranks two questions better there (hit@1 11 against 9).
+        assert tally.hit1 >= markdown.hit1 - 1, (name, tally.figures())
+        assert tally.hit3 >= markdown.hit3 - 1, (name, tally.figures())
         assert tally.violations == 0, name
         assert not [w for w in NEVER_QUOTED if any(w.lower() in q.lower() for q in quotes)], name
