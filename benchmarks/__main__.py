@@ -20,8 +20,9 @@ from pathlib import Path
 from benchmarks import coldstart, indexing, report, serving
 from benchmarks.prepare import Prepared, prepare
 
-FIGURES = ("latency", "memory", "indexing", "reindex", "coldstart", "slack")
-DEFAULT = ("latency", "memory", "indexing", "reindex", "coldstart")  # slack: opt-in, see --only
+FIGURES = ("latency", "memory", "indexing", "reindex", "coldstart", "slack", "scale")
+# slack: opt-in, see --only; scale (1, 2, 4 Slack workers behind nginx) needs redis-server and nginx
+DEFAULT = ("latency", "memory", "indexing", "reindex", "coldstart", "scale")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -116,6 +117,7 @@ def main() -> int:
         "reindex": lambda: indexing.reindex(smallest.corpus),
         "coldstart": lambda: coldstart.cold_start(prepared, runs),
         "slack": lambda: _slack(args.quick),
+        "scale": lambda: _scale(args.quick),
     }
     sections = []
     for name in FIGURES:
@@ -146,6 +148,12 @@ def _slack(quick: bool) -> report.Section:
     from benchmarks import slack_load
 
     return slack_load.measure(quick)
+
+
+def _scale(quick: bool) -> report.Section:
+    from benchmarks import slack_scale
+
+    return slack_scale.measure(quick)
 
 
 if __name__ == "__main__":

@@ -124,7 +124,7 @@ class Nginx:
         (folder / "site.conf").write_text(site)
         (folder / "nginx.conf").write_text(
             f"worker_processes 1;\npid {folder}/nginx.pid;\nerror_log {folder}/error.log warn;\n"
-            "events { worker_connections 1024; }\n"
+            "events { worker_connections 4096; }\n"
             "http {\n"
             "  log_format upstreamed '$status|$request_uri|$upstream_addr|$upstream_status';\n"
             f"  access_log {folder}/access.log upstreamed;\n"

@@ -221,3 +221,28 @@ async def test_serve_slack_workers_share_one_port_and_stop_together(
     for pid in children:
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
     assert json.dumps(parent.output()).count("Traceback") == 0, parent.output()[-3000:]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["serve", "discord", "--workers", "2"], ["serve", "slack", "--socket", "--workers", "2"]],
+)
+def test_workers_are_for_slack_over_http_only(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from adapters.cli import main
+
+    assert main(argv) == 2
+    assert "--workers is for Slack over HTTP" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("workers", ["0", "65", "two", "²"])
+def test_a_number_of_workers_out_of_range_is_refused(
+    workers: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from adapters.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "slack", "--workers", workers])
+    assert exited.value.code == 2
+    assert "must be a number of processes from 1 to 64" in capsys.readouterr().err
