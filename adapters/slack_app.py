@@ -40,6 +40,7 @@ from adapters.slack_web_api import (
 )
 from adapters.state import MemoryState, SharedState, state_from_env
 from adapters.state.context import conversation_record
+from adapters.workers import BACKLOG
 from assistant import Assistant, KnowledgeError, PolicyQAError
 from assistant.status import Status
 
@@ -281,7 +282,7 @@ def serve(
         print(f"policy-qa: PORT must be a port number, not {raw_port!r}", file=sys.stderr)
         return EXIT_CONFIG
     if workers > 1 and not socket_mode:
-        from adapters.workers import serve_workers
+        from adapters.workers import serve_workers  # only the parent of workers needs it
 
         worker = partial(serve, host=host, port=port, status=status)
         return serve_workers(worker, load, host, port or int(raw_port or 3000), workers)
@@ -324,7 +325,7 @@ async def _serve(
         started = WebRunner(web_app, access_log=None)
         await started.setup()
         for sock in sockets or []:  # a worker of several, on sockets its parent listens on
-            await web.SockSite(started, sock).start()
+            await web.SockSite(started, sock, backlog=BACKLOG).start()
         if not sockets:
             await web.TCPSite(started, host=host, port=port).start()  # listen first: Slack's 3 s
         # each address: with $PORT 0, IPv4 and IPv6 get a free port each

@@ -1,16 +1,24 @@
 """Several processes answering on one port: a parent that listens and watches, children that serve.
 
-The model is pre-fork, as gunicorn's: the parent binds the listening socket (one per address
-family) before anything else, then forks the workers, before it has started an event loop, a
-thread pool or a model. Each worker is the whole app (its own event loop, its own model and
-index, read through the index cache) and accepts connections on the inherited socket; the kernel
-hands each new connection to a worker that is waiting in accept, so an idle worker tends to get it
-and a busy one (answering, which is CPU work) does not. The first worker loads alone, so that an
-empty cache is embedded once; the others start when it is ready and read what it wrote.
+The model is pre-fork, as gunicorn's: the parent binds the port (one socket per address family)
+before anything else, then forks the workers, before it has started an event loop, a thread pool
+or a model. Each worker is the whole app (its own event loop, its own model and index, read
+through the index cache). The first worker loads alone, so that an empty cache is embedded once;
+the others start when it is ready and read what it wrote.
 
-The alternative, `SO_REUSEPORT` (each worker its own socket on the same port, the kernel spreading
-connections by a hash of their addresses, whatever each worker is doing), is here too
-(`reuse_port=True`, or $POLICY_QA_REUSE_PORT=1); README "Running at scale" has what we measured.
+How connections reach the workers, two ways, measured (benchmarks/slack_scale.py, 2 cores, nginx
+opening 600 connections at once):
+
+- `SO_REUSEPORT` (the default): each worker listens on a socket of its own on the same port and
+  the kernel spreads new connections over them by a hash of their addresses. Even: with 2 workers
+  4.1 and 3.2 CPU seconds each, 1.7x the answers per second of one process. A busy worker still
+  gets its share, and a worker's queued connections are reset if it dies.
+- One shared socket (`reuse_port=False`, or $POLICY_QA_REUSE_PORT=0): every worker waits in
+  accept on the same socket, and each wake-up of asyncio's accept loop takes up to a backlog's
+  worth at once, so under a burst one worker takes nearly all of them: 0.6 and 5.2 CPU seconds,
+  no faster than one process. It would favour an idle worker for sparse traffic, but that is
+  when balance matters least.
+
 Either way a connection stays with the worker that accepted it: behind a proxy that keeps
 connections open (nginx's keepalive) the spread is decided when the connections are made.
 
@@ -39,6 +47,9 @@ __all__ = ["listening_sockets", "serve_workers"]
 log = logging.getLogger(__name__)
 
 EXIT_ERROR = 1
+# Connections the kernel queues for the workers to accept (asyncio's default is 100, aiohttp's
+# 128): a proxy that opens hundreds at once would otherwise find the queue full, its SYNs dropped
+# and retried a second later, past nginx's 0.5 s connect timeout (measured: 504s for 282 of 600).
 BACKLOG = 1024
 MAX_RESTARTS, RESTART_WINDOW_SECONDS = 5, 60.0  # more crashes than this: something is wrong
 
@@ -97,7 +108,7 @@ def serve_workers(
     answering on `host`:`port` until SIGTERM or SIGINT; returns an exit code. See the module's
     docstring for the model."""
     if reuse_port is None:
-        reuse_port = os.environ.get("POLICY_QA_REUSE_PORT", "") not in ("", "0")
+        reuse_port = os.environ.get("POLICY_QA_REUSE_PORT", "").strip() != "0"
     try:
         shared = listening_sockets(host, port, reuse_port=reuse_port, listen=not reuse_port)
     except OSError as e:

@@ -4,10 +4,10 @@ Each setup is real: Debian's redis-server, Debian's nginx running deploy/nginx.c
 `policy-qa serve slack` on the warm 1,000-passage corpus, its Web API pointed at this process's
 fake Slack (benchmarks/slack_load.py's). The load: after a warm-up, `count` signed `/ask` from as
 many users (no one is rate limited) sent at once; answers per second = answers / time from the
-first question sent to the last answer received (each setup measured twice, the better kept). Setups: one process; `serve slack --workers N`
-(pre-fork: one socket, shared); the same with SO_REUSEPORT; and, for comparison, N separate
-processes as nginx's upstream. Per worker, the CPU seconds it spent show how evenly the work was
-spread. Run alone: `python -m benchmarks.slack_scale [--quick]`.
+first question sent to the last answer received (each setup measured twice, the better kept).
+Setups: one process; `serve slack --workers N` with SO_REUSEPORT (the default) and with one
+shared socket; and, for comparison, N separate processes as nginx's upstream. Per worker, the
+CPU seconds it spent show how evenly the work was spread. Run alone: `python -m benchmarks.slack_scale [--quick]`.
 """
 
 from __future__ import annotations
@@ -57,8 +57,7 @@ async def _setup(
     env = worker_env(fake_url, cache, redis.url, unique_prefix())
     env["SLACK_SIGNING_SECRET"] = SECRET  # what _phase signs with
     separate = name == "separate"
-    if name == "reuseport":
-        env["POLICY_QA_REUSE_PORT"] = "1"
+    env["POLICY_QA_REUSE_PORT"] = "0" if name == "shared" else "1"
     args = ["--knowledge", str(corpus)]
     if not separate and workers > 1:
         args += ["--workers", str(workers)]
@@ -102,8 +101,8 @@ async def run(quick: bool) -> dict[str, Any]:
 
     prepared = prepare(1000)
     count = 150 if quick else 600
-    setups = [("one", 1), ("shared", 2), ("reuseport", 2), ("separate", 2),
-              ("shared", 4), ("reuseport", 4), ("separate", 4)]  # fmt: skip
+    setups = [("one", 1), ("reuseport", 2), ("shared", 2), ("separate", 2),
+              ("reuseport", 4), ("shared", 4), ("separate", 4)]  # fmt: skip
     results: dict[str, Any] = {}
     # Every setup twice, the rounds one after the other, keeping each setup's better round: on a
     # shared machine a passing load elsewhere should not decide the ratios.
@@ -151,11 +150,11 @@ def measure(quick: bool) -> Section:
     one = setups["one-1"]["answers_per_second"]
     labels = {
         "one-1": "1 worker (serve slack)",
-        "shared-2": "2 workers, --workers 2 (shared socket)",
-        "reuseport-2": "2 workers, --workers 2, SO_REUSEPORT",
+        "reuseport-2": "2 workers, --workers 2 (SO_REUSEPORT)",
+        "shared-2": "2 workers, --workers 2, one shared socket",
         "separate-2": "2 processes as nginx's upstream",
-        "shared-4": "4 workers, --workers 4 (shared socket)",
-        "reuseport-4": "4 workers, --workers 4, SO_REUSEPORT",
+        "reuseport-4": "4 workers, --workers 4 (SO_REUSEPORT)",
+        "shared-4": "4 workers, --workers 4, one shared socket",
         "separate-4": "4 processes as nginx's upstream",
     }
     for key, label in labels.items():
