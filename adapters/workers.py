@@ -11,13 +11,14 @@ opening 600 connections at once):
 
 - `SO_REUSEPORT` (the default): each worker listens on a socket of its own on the same port and
   the kernel spreads new connections over them by a hash of their addresses. Even: with 2 workers
-  4.1 and 3.2 CPU seconds each, 1.7x the answers per second of one process. A busy worker still
-  gets its share, and a worker's queued connections are reset if it dies.
+  5.9 and 5.6 CPU seconds each, 1.51x the answers per second of one process; with 4, 2.6 to 3.1
+  each. A busy worker still gets its share, and a worker's queued connections are reset if it
+  dies (nginx then tries the next upstream).
 - One shared socket (`reuse_port=False`, or $POLICY_QA_REUSE_PORT=0): every worker waits in
   accept on the same socket, and each wake-up of asyncio's accept loop takes up to a backlog's
-  worth at once, so under a burst one worker takes nearly all of them: 0.6 and 5.2 CPU seconds,
-  no faster than one process. It would favour an idle worker for sparse traffic, but that is
-  when balance matters least.
+  worth at once, so under a burst whoever wakes first takes most: 7.4 and 4.3 CPU seconds (1.47x);
+  with 4, 2.2 to 3.6. It would favour an idle worker for sparse traffic, but that is when balance
+  matters least.
 
 Either way a connection stays with the worker that accepted it: behind a proxy that keeps
 connections open (nginx's keepalive) the spread is decided when the connections are made.
