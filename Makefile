@@ -37,14 +37,26 @@ pytest: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
+## Answer quality on every question set in the repository (no ../shared needed), each named first.
 eval: $(STAMP)
-	$(BIN)/policy-qa eval ../shared/eval/kaspersky-dev.jsonl
+	@echo "== The article's dev set (fitted on): tests/data/kaspersky-dev.jsonl"
+	$(BIN)/policy-qa eval tests/data/kaspersky-dev.jsonl
+	@echo "== The article, held out: tests/data/held-out.jsonl"
 	$(BIN)/policy-qa eval tests/data/held-out.jsonl
+	@echo "== The article, held out (frozen, eval/README.md): eval/article-held-out-2.jsonl"
+	$(BIN)/policy-qa eval eval/article-held-out-2.jsonl
+	@echo "== A library's rules, held out: tests/data/library-held-out.jsonl on tests/data/library"
 	$(BIN)/policy-qa --knowledge tests/data/library eval tests/data/library-held-out.jsonl
-	$(BIN)/policy-qa eval ../shared/eval/policyqa/dev.json
+	@echo "== Four workplace policies, held out (frozen): eval/workplace-held-out.jsonl on eval/workplace"
+	$(BIN)/policy-qa --knowledge eval/workplace eval eval/workplace-held-out.jsonl
+	@echo "== Follow-up questions, held out (frozen): eval/dialogues.jsonl"
+	$(BIN)/policy-qa eval eval/dialogues.jsonl
+	@echo "== PolicyQA dev, 20 privacy policies (17 fitted on): benchmarks/policyqa/dev.json"
+	$(BIN)/policy-qa eval benchmarks/policyqa/dev.json
 
-## Refit the adapter, ranker and refusal on ../shared/eval (rewrites assistant/ranker.json and
-## assistant/question_adapter.npz), then measure PolicyQA with adapters that never saw the policy.
+## Refit the adapter, ranker and refusal on the dev sets in the repository (it names them;
+## rewrites assistant/ranker.json and assistant/question_adapter.npz), then measure PolicyQA with
+## adapters that never saw the policy.
 fit: $(STAMP)
 	$(BIN)/python -m benchmarks.fit_ranker
 

@@ -12,10 +12,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
-import numpy as np
-
+from adapters import report
 from assistant import Answer, Assistant, PolicyQAError
-from assistant.answers import normalize_question
+from assistant.answers import full_text, normalize_question
 from assistant.core import probability
 from assistant.errors import ConfigurationError, KnowledgeError, QuestionError
 from assistant.status import Status, plural
@@ -39,6 +38,7 @@ _DOCUMENTS = [
     ("POLICY_QA_CACHE", "the index cache, yours alone; default: ~/.cache/policy-qa"),
     ("POLICY_QA_MAX_FILE_MB", "files larger than this are skipped with a warning; default: 20"),
     ("POLICY_QA_EMBEDDER", "onnx (default) or sentence-transformers: the same model"),
+    ("POLICY_QA_INDEX_DIR", "an index published by `index --into`: answer from it, embed nothing"),
 ]
 _ANSWERS = [
     (
@@ -92,6 +92,15 @@ def _confidence_option(parser: argparse.ArgumentParser, default: Any) -> None:
     )
 
 
+def _full_option(parser: argparse.ArgumentParser, more: str = "") -> None:
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="show every quote whole, each with its full source (default: the first whole, the "
+        f"others shortened to the words around their answers){more}",
+    )
+
+
 def _port(text: str) -> int:
     if not (text.isascii() and text.isdigit() and 0 < int(text) < 65536):
         raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535, not {text!r}")
@@ -140,13 +149,18 @@ def build_parser() -> argparse.ArgumentParser:
     ask = command("ask", "answer one question, or one per line of standard input with '-'")
     ask.add_argument("question", help="the question, or - to read questions from standard input")
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    _full_option(ask, "; with --as slack, what the Show full quotes button posts")
     ask.add_argument(
         "--as",
         dest="platform",
         choices=["discord", "slack"],
         help="print, as JSON, the exact message payloads that platform's bot would send (no token, no network)",
     )
-    command("chat", "ask questions interactively (Ctrl-D or 'quit' to leave)")
+    command(
+        "chat",
+        "ask questions interactively; each follows the one before until /new "
+        "(Ctrl-D or 'quit' to leave)",
+    )
     text = commands.add_parser(
         "text",
         help="print a document's text exactly as quoted: citations' offsets index into it",
@@ -158,7 +172,23 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     text.add_argument("path", type=Path, help="the document")
-    command("index", "build or refresh the index cache and say what was indexed", answers=False)
+    index = command(
+        "index",
+        "build or refresh the index cache and say what was indexed; with --into, publish it "
+        "for other processes to answer from",
+        answers=False,
+    )
+    index.add_argument(
+        "--into",
+        metavar="DIR",
+        help="publish the index in DIR, where `serve`, `ask` and `chat` load it without "
+        "embedding anything when $POLICY_QA_INDEX_DIR names it; default: $POLICY_QA_INDEX_DIR",
+    )
+    index.add_argument(
+        "--watch",
+        action="store_true",
+        help="with --into: keep following the documents and publish again when they change",
+    )
     evaluate = command(
         "eval", "measure answer quality on a question file (JSON lines or SQuAD JSON)"
     )
@@ -200,16 +230,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="slack over HTTP: N processes answering on the one port (default 1); set "
         "POLICY_QA_REDIS_URL so that they share events seen and limits",
     )
+    summary = "what the bots' recorded questions say: problem questions by meaning, answered and refused per day, votes, citations"  # fmt: skip
+    report.add_arguments(
+        commands.add_parser(
+            "report",
+            help=summary,
+            description=f"{summary}. Reads the records database (needs no bot running).",
+            epilog=_epilog(report.ENVIRONMENT),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
     return parser
 
 
 def _load(args: argparse.Namespace, status: Status | None = None) -> Assistant:
     # A progress bar on a terminal; off one, a progress line in the log every few seconds.
+    # A published index is loaded by those that answer; `index` builds (and publishes) one.
     return Assistant.load(
         args.knowledge,
         show_progress=sys.stderr.isatty(),
         min_confidence=args.min_confidence,
         status=status,
+        index_dir=None if args.command == "index" else _published_dir(),
     )
 
 
@@ -217,24 +259,26 @@ def answer_json(answer: Answer) -> str:
     return json.dumps(asdict(answer), ensure_ascii=False)
 
 
-def _platform_payloads(platform: str, answer: Answer, assistant: Assistant) -> list[dict[str, Any]]:
+def _platform_payloads(
+    platform: str, answer: Answer, assistant: Assistant, full: bool
+) -> list[dict[str, Any]]:
     if platform == "discord":
         from adapters import discord_bot
 
-        return discord_bot.render_payloads(answer, assistant)
+        return discord_bot.render_payloads(answer, assistant, full=full)
     from adapters import slack_app
 
-    return slack_app.render_payloads(answer, assistant)
+    return slack_app.render_payloads(answer, assistant, full=full)
 
 
 def _emit(answer: Answer, args: argparse.Namespace, assistant: Assistant, out: TextIO) -> None:
     if args.platform:
-        payloads = _platform_payloads(args.platform, answer, assistant)
+        payloads = _platform_payloads(args.platform, answer, assistant, args.full)
         out.write(json.dumps(payloads, ensure_ascii=False, indent=None if args.json else 2) + "\n")
     elif args.json:
         out.write(answer_json(answer) + "\n")
     else:
-        out.write(answer.text + "\n")
+        out.write((full_text(answer) if args.full else answer.text) + "\n")
     out.flush()
 
 
@@ -263,12 +307,17 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _chat(args: argparse.Namespace) -> int:
+    if sys.stdin.isatty():
+        # Line editing and this session's history (arrows, Ctrl-R) for input(); never saved.
+        import readline  # noqa: F401
     assistant = _load(args)
     assistant.watch()
     print(
         f"Ask about the {plural(len(assistant.documents), 'document')} in "
-        f"{printable(assistant.knowledge_dir)}. Ctrl-D or 'quit' to leave."
+        f"{printable(assistant.knowledge_dir)}. Each question follows the one before "
+        "(/new starts afresh). Ctrl-D or 'quit' to leave."
     )
+    context: str | None = None  # the conversation so far, as the last answer read it
     while True:
         try:
             line = input("\n? ")
@@ -277,8 +326,13 @@ def _chat(args: argparse.Namespace) -> int:
             return EXIT_OK
         if line.strip().lower() in {"quit", "exit", ":q"}:
             return EXIT_OK
-        if line.strip():
-            print(assistant.answer(line).text)
+        if line.strip().lower() == "/new":
+            context = None
+            print("New conversation.")
+        elif line.strip():
+            answer = assistant.answer(line, previous=context)
+            context = answer.context or context
+            print(answer.text)
 
 
 def _text(args: argparse.Namespace) -> int:
@@ -297,20 +351,25 @@ def _text(args: argparse.Namespace) -> int:
 
 
 def _index(args: argparse.Namespace) -> int:
+    from adapters import indexer
+
     assistant = _load(args)
-    index = assistant.index
-    stats = index.stats
-    reused = stats.passages - stats.embedded
-    print(
-        f"Indexed {plural(stats.documents, 'document')} in {printable(assistant.knowledge_dir)}: "
-        f"{plural(stats.passages, 'passage')}; embedded {stats.embedded:,} now, reused "
-        f"{reused:,} from the cache."
-    )
-    counts = np.bincount(index.doc_of, minlength=len(index.documents))
-    for doc, count in zip(index.documents, counts.tolist(), strict=True):
-        where = printable(doc.path.relative_to(assistant.knowledge_dir))
-        print(f"  {where}: {plural(count, 'passage')} — {doc.source}")
+    indexer.report(assistant)
+    into = args.into or _published_dir()
+    if into is None:
+        return EXIT_OK
+    try:
+        indexer.publish_into(assistant, Path(into))
+    except OSError as e:
+        print(f"policy-qa: cannot publish the index in {printable(into)}: {e}", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.watch:
+        indexer.follow(assistant, Path(into))
     return EXIT_OK
+
+
+def _published_dir() -> str | None:
+    return os.environ.get("POLICY_QA_INDEX_DIR", "").strip() or None
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -383,6 +442,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "ask": _ask, "chat": _chat, "index": _index, "eval": _eval, "serve": _serve, "text": _text,
+    "report": report.run,
 }  # fmt: skip
 
 

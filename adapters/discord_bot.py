@@ -26,17 +26,21 @@ import aiohttp
 import discord
 from discord import app_commands
 
+from adapters.discord_render import (
+    NO_MENTIONS,
+    SUPPRESS_EMBEDS,
+    message_payload,
+    render_payloads,
+)
 from adapters.limits import PerUserRateLimiter
-from adapters.render import one_line, pack, shorten
 from adapters.state import MemoryState, SharedState, state_from_env
-from assistant import Answer, Assistant, Citation
-from assistant.answers import MAX_QUESTION_CHARS, answering_clause, quotes_header
-from assistant.documents import Document
+from assistant import Assistant
+from assistant.answers import MAX_QUESTION_CHARS
+
+__all__ = ["create_bot", "render_payloads", "serve"]
 
 log = logging.getLogger(__name__)
 
-CONTENT_LIMIT = 2000  # Discord refuses longer message content, and discord.py does not check
-QUESTION_ECHO_CHARS = 200
 EXIT_ERROR, EXIT_CONFIG = 1, 4  # the CLI's exit codes
 SCOPES = ("bot", "applications.commands")
 PERMISSIONS = discord.Permissions(
@@ -48,100 +52,18 @@ PERMISSIONS = discord.Permissions(
 )
 RATE_LIMITED = "You're asking faster than I can answer. Please try again in {seconds} s."
 FAILED = "Sorry, something went wrong while answering that. Please try again in a moment."
-# Payloads never allow a mention; the client's AllowedMentions.none() says the same.
-NO_MENTIONS: dict[str, list[str]] = {"parse": []}
-
-_ZWSP = "\u200b"
-# Idempotent: once the zero-width space is in, the lookaheads no longer match.
-_MASS_MENTION = re.compile(r"@(?=(?:everyone|here)\b)")
-_ID_MENTION = re.compile(r"<@(?=[!&]?\d)")
-_LINKABLE = re.compile(r"https?://[^\s<>()\[\]]+")
-
-
-def defang(text: str) -> str:
-    """`@everyone`, `@here`, `<@id>`, `<@!id>` and `<@&id>` broken with a zero-width space, so
-    they never ping even if someone loosens allowed_mentions."""
-    return _ID_MENTION.sub("<@" + _ZWSP, _MASS_MENTION.sub("@" + _ZWSP, text))
-
-
-def _escape(text: str) -> str:
-    # Backslash escapes are invisible in Discord: a quote's words are shown exactly as written.
-    # Line by line: escape_markdown puts a list marker's backslash before the blank line above
-    # it ("a:\n\n- b" -> "a:\n\\\n- b"), which shows a stray backslash and a bullet.
-    lines = text.split("\n")
-    return defang("\n".join(discord.utils.escape_markdown(line) for line in lines))
-
-
-def _blockquote(text: str) -> str:
-    return "\n".join(f"> {line}" for line in text.split("\n"))
-
-
-def _attribution(citation: Citation, document: Document | None) -> str:
-    who = _escape(citation.speaker) if citation.speaker else "narration"
-    if document is None:
-        where = _escape(citation.source)
-    else:
-        title = _escape(shorten(document.title, 200))
-        if document.url and _LINKABLE.fullmatch(document.url):
-            title = f"[{title}](<{document.url}>)"  # <...> keeps Discord from adding a preview
-        else:
-            title = f"*{title}*"
-        meta = (document.publisher, document.author, document.date)
-        where = ", ".join([title, *(_escape(shorten(p, 100)) for p in meta if p)])
-    return shorten(f"— {who} · {where}, {_escape(citation.locator)}", CONTENT_LIMIT // 2)
-
-
-def _citation_blocks(question: str, citation: Citation, document: Document | None) -> list[str]:
-    """One block (a quote and its attribution, never split), or, for a quote longer than a whole
-    message, several block-quoted pieces with the attribution after the last."""
-    quote, attribution = citation.quote, _attribution(citation, document)
-    span = answering_clause(question, quote)
-    if span:
-        a, b = span
-        body = f"{_escape(quote[:a])}**{_escape(quote[a:b])}**{_escape(quote[b:])}"
-    else:
-        body = _escape(quote)
-    block = f"{_blockquote(body.strip())}\n{attribution}"
-    if len(block) <= CONTENT_LIMIT:
-        return [block]
-    # No choice but to cut this quote: cut it unbolded (no ** left open) at line or word
-    # boundaries, keeping every piece a block quote.
-    width = room = CONTENT_LIMIT - len(attribution) - 1
-    while True:
-        pieces = [_blockquote(p) for p in pack([_escape(quote.strip())], width, separator="\n")]
-        if all(len(p) <= room for p in pieces):
-            break
-        width -= 100
-    pieces[-1] += "\n" + attribution
-    return pieces
-
-
-def render_payloads(answer: Answer, assistant: Assistant) -> list[dict[str, Any]]:
-    """The messages the bot sends for `answer`, as Discord JSON: each under 2,000 characters,
-    split only between quotes, mentions defanged and none allowed."""
-    blocks = []
-    asked = one_line(answer.question)
-    if asked:
-        blocks.append(f"**Asked:** {_escape(shorten(asked, QUESTION_ECHO_CHARS))}")
-    if answer.answered:
-        blocks.append(_escape(quotes_header(answer.caveat)))
-        for citation in answer.citations:
-            document = assistant.document(citation.path)
-            blocks.extend(_citation_blocks(answer.question, citation, document))
-    else:
-        blocks.append(_escape(answer.text))
-    return [_payload(message) for message in pack(blocks, CONTENT_LIMIT)]
-
-
-def _payload(content: str) -> dict[str, Any]:
-    return {"content": defang(content), "allowed_mentions": dict(NO_MENTIONS)}
 
 
 def _send_kwargs(payload: dict[str, Any]) -> dict[str, Any]:
     """A payload as discord.py arguments: the one path from rendering to sending."""
     if payload["allowed_mentions"] != NO_MENTIONS:
         raise ValueError("payloads must not allow mentions")
-    return {"content": payload["content"], "allowed_mentions": discord.AllowedMentions.none()}
+    return {
+        "content": payload["content"],
+        "allowed_mentions": discord.AllowedMentions.none(),
+        # a URL quoted from a document gets no preview card
+        "suppress_embeds": bool(payload.get("flags", 0) & SUPPRESS_EMBEDS),
+    }
 
 
 class PolicyBot(discord.AutoShardedClient):
@@ -228,7 +150,7 @@ class PolicyBot(discord.AutoShardedClient):
         if not wait:
             return None
         seconds = max(1, math.ceil(wait))
-        return _payload(RATE_LIMITED.format(seconds=seconds))
+        return message_payload(RATE_LIMITED.format(seconds=seconds))
 
     async def _answer_payloads(self, question: str) -> list[dict[str, Any]]:
         try:
@@ -238,7 +160,7 @@ class PolicyBot(discord.AutoShardedClient):
         except Exception:
             # The question is the user's words: it stays out of the log.
             log.exception("Answering a Discord question failed")
-            return [_payload(FAILED)]
+            return [message_payload(FAILED)]
 
 
 def create_bot(

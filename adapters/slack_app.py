@@ -29,7 +29,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.limits import PerUserRateLimiter
 from adapters.slack_http import AssistantSource, WebRunner, create_web_app
-from adapters.slack_render import escape, render_payloads, unescape
+from adapters.slack_render import SHOW_FULL_ACTION, escape, render_payloads, unescape
 from adapters.slack_web_api import (
     BotIdentity,
     Undeliverable,
@@ -139,7 +139,12 @@ def create_app(
         return fresh_event and await shared.first_time(post)
 
     async def answer_with(
-        question: str, user: str, post: Any, notice: Any, conversation: str | None = None
+        question: str,
+        user: str,
+        post: Any,
+        notice: Any,
+        full: bool = False,
+        conversation: str | None = None,
     ) -> None:
         """Answer `question` through `post(payload)`; `notice(text)` tells the asker alone; the
         question is kept as `conversation`'s context for a follow-up."""
@@ -156,7 +161,7 @@ def create_app(
             answer = await asyncio.to_thread(core.answer, question)  # CPU work: off the event loop
             if conversation:
                 await shared.put_context(conversation, conversation_record(answer, user))
-            for payload in render_payloads(answer, core):
+            for payload in render_payloads(answer, core, full=full):
                 await post(payload)
             undelivered.delivered()
             log.info(
@@ -192,6 +197,24 @@ def create_app(
 
         await answer_with(question, command.get("user_id", "?"), post, notice)
 
+    @app.action(SHOW_FULL_ACTION)
+    async def show_full(ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()  # within 3 s, before any work
+        # The button carries the question: answered again, in full, for the clicker alone.
+        actions = [a for a in body.get("actions", []) if a.get("action_id") == SHOW_FULL_ACTION]
+        question = unescape(str(actions[0].get("value") or "")) if actions else ""
+
+        async def post(payload: dict[str, Any]) -> None:
+            result = await respond(**payload, response_type="ephemeral", replace_original=False)
+            if result.status_code >= 300:
+                raise Undeliverable(f"response_url answered HTTP {result.status_code}")
+
+        async def notice(text: str) -> None:
+            await respond(text=escape(text), response_type="ephemeral", replace_original=False)
+
+        user = (body.get("user") or {}).get("id", "?")
+        await answer_with(question, user, post, notice, full=True)
+
     async def reply(event: dict[str, Any], client: AsyncWebClient, thread_ts: str | None) -> None:
         channel, user = event["channel"], event.get("user", "?")
         question, _ = to_question(_BOT_MENTION.sub("", event.get("text") or "", count=1))
@@ -208,7 +231,7 @@ def create_app(
                 )
 
         where = f"slack:thread:{channel}:{thread_ts}" if thread_ts else f"slack:dm:{channel}"
-        await answer_with(question, user, post, notice, where)
+        await answer_with(question, user, post, notice, conversation=where)
 
     @app.event("app_mention")
     async def on_mention(

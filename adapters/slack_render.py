@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from functools import partial
 from typing import Any, Protocol
 
 from adapters.render import one_line, pack, shorten
 from assistant import Answer, Citation
-from assistant.answers import answering_clause, quotes_header
+from assistant.answers import answering_clause, compact_text, quotes_header, shown_spans, voice
 from assistant.documents import Document
 
 SECTION_LIMIT = 3_000  # Slack refuses a section whose text is longer
@@ -19,6 +20,12 @@ MESSAGE_BUDGET = 10_000
 FALLBACK_LIMIT = 1_500  # the notification text; Slack truncates past 40,000
 NOT_COVERED = "The documents don't cover this."
 ZWSP = "\u200b"
+TITLE_CHARS = 60  # a title in a compact attribution; the Source line names it in full
+# The button under a compact answer. Its value is the question, escaped like all we post (Slack
+# allows 2,000 characters): the click is answered again, in full, with nothing stored.
+SHOW_FULL_ACTION = "show_full_quotes"
+SHOW_FULL_LABEL = "Show full quotes"
+VALUE_LIMIT = 2_000
 
 _QUOTE_MARK = re.compile(r"^>\s?", re.MULTILINE)
 _PLAIN_MENTION = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
@@ -99,22 +106,52 @@ def _link(url: str, label: str) -> str:
     return f"<{safe_url}|{escape(label).replace('|', '¦')}>"
 
 
-def attribution(citation: Citation, document: Document | None) -> str:
-    """Speaker · title (linked when the document has a URL) · publisher · date · paragraph."""
-    speaker = escape(shorten(citation.speaker, 200)) if citation.speaker else "narration"
-    if document is None:
-        return f"{speaker} · {escape(shorten(citation.source, 1_000))} · {escape(citation.locator)}"
-    title = shorten(document.title, 300)
+def _title(document: Document, limit: int) -> str:
+    title = shorten(document.title, limit)
     if (
         document.url
         and len(document.url) <= 1_000
         and document.url.startswith(("https://", "http://"))
     ):
-        shown = _link(document.url, title)
-    else:
-        shown = f"“{escape(title)}”"
-    parts = [speaker, shown, document.publisher, document.date, citation.locator]
-    return " · ".join(p if i < 2 else escape(shorten(p, 200)) for i, p in enumerate(parts) if p)
+        return _link(document.url, title)
+    return f"“{escape(title)}”"
+
+
+def attribution(
+    citation: Citation,
+    document: Document | None,
+    citations: tuple[Citation, ...] = (),
+    full: bool = True,
+) -> str:
+    """Who · title (linked when the document has a URL) · paragraph; `full` adds publisher and
+    date. Who is left out when it says nothing (narration, and no other voice in the answer)."""
+    who = voice(citation, citations)
+    speaker = escape(shorten(who, 200)) if who else None
+    if document is None:
+        parts = [speaker, escape(shorten(citation.source, 1_000)), escape(citation.locator)]
+        return " · ".join(p for p in parts if p)
+    shown = _title(document, 300 if full else TITLE_CHARS)
+    details = [document.publisher, document.date] if full else []
+    rest = [escape(shorten(p, 200)) for p in [*details, citation.locator] if p]
+    return " · ".join(p for p in [speaker, shown, *rest] if p)
+
+
+def _sources(citations: tuple[Citation, ...], lookup: DocumentLookup) -> str | None:
+    """A compact answer's Source line: each quoted document's title, publisher, author and
+    date, once."""
+    named = []
+    for path in dict.fromkeys(c.path for c in citations):
+        document = lookup.document(path)
+        if document is None:
+            named.append(escape(shorten(next(c.source for c in citations if c.path == path), 300)))
+            continue
+        details = [p for p in (document.publisher, document.author, document.date) if p]
+        if details:
+            title = f"“{escape(shorten(document.title, 300))}”"
+            named.append(", ".join([title, *(escape(shorten(p, 200)) for p in details)]))
+    if not named:
+        return None
+    return f"{'Source' if len(named) == 1 else 'Sources'}: {' · '.join(named)}"
 
 
 def _section(text: str, verbatim: bool = True) -> dict[str, Any]:
@@ -126,8 +163,44 @@ def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text, "verbatim": True}]}
 
 
-def _units(answer: Answer, lookup: DocumentLookup) -> list[list[dict[str, Any]]]:
-    """Groups of blocks that belong together: the question, then each quote with its source."""
+def show_full_button(value: str) -> dict[str, Any]:
+    """The actions block under a compact answer; a click answers its question (`value`, escaped)
+    again, in full."""
+    return {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": SHOW_FULL_ACTION,
+                "text": {"type": "plain_text", "text": SHOW_FULL_LABEL},
+                "value": value,
+            }
+        ],
+    }
+
+
+def _quote_texts(question: str, citation: Citation, compact: bool) -> tuple[list[str], bool]:
+    """The quote as section texts, and whether words of it were left out. A table row is its
+    `Column: value` pairs; compact, a quote is the words around its answer, in one section."""
+    quote = citation.quote
+    if pairs := citation.header_pairs():
+        lines = [f"> *{escape(shorten(n, 100))}:* {escape(shorten(v, 2_000))}" for n, v in pairs]
+        return pack(lines, SECTION_LIMIT, separator="\n"), False
+    bold = answering_clause(question, quote)
+    if compact:
+        spans = shown_spans(question, citation)
+        if (spans[0].start, spans[-1].end) != (citation.start, citation.end) or len(spans) > 1:
+            shown = compact_text(quote, citation.start, spans, partial(_mark, quote, bold=bold))
+            return ["> " + shown], True
+    texts = quote_sections(quote, bold)
+    if citation.header is not None:  # a row whose cells do not match its header's
+        texts.insert(0, "> " + escape(citation.header.quote))
+    return texts, False
+
+
+def _units(answer: Answer, lookup: DocumentLookup, full: bool) -> list[list[dict[str, Any]]]:
+    """Groups of blocks that belong together: the question, then each quote with its source;
+    compact, the sources once and the button that shows the quotes in full."""
     units = [
         [_context(f"Question: {escape(shorten(one_line(answer.question), 300)) or '(empty)'}")]
     ]
@@ -136,11 +209,22 @@ def _units(answer: Answer, lookup: DocumentLookup) -> list[list[dict[str, Any]]]
         return units
     if answer.caveat:
         units[0].append(_section(escape(quotes_header(answer.caveat))))
-    for citation in answer.citations:
-        bold = answering_clause(answer.question, citation.quote)
-        unit = [_section(text) for text in quote_sections(citation.quote, bold)]
-        unit.append(_context(attribution(citation, lookup.document(citation.path))))
+    shortened = False
+    # as the answer was ranked (spelling mended): the terminal shows the same words in bold
+    read_as = answer.context or answer.question
+    for number, citation in enumerate(answer.citations):
+        texts, cut = _quote_texts(read_as, citation, compact=not full and number > 0)
+        shortened |= cut
+        unit = [_section(text) for text in texts]
+        document = lookup.document(citation.path)
+        unit.append(_context(attribution(citation, document, answer.citations, full)))
         units.append(unit)
+    if not full:
+        last = units[-1]
+        if sources := _sources(answer.citations, lookup):
+            last.append(_context(sources))
+        if shortened and len(value := escape(answer.question)) <= VALUE_LIMIT:
+            last.append(show_full_button(value))
     return units
 
 
@@ -160,13 +244,19 @@ def _fits(blocks: list[dict[str, Any]]) -> bool:
     return len(blocks) <= MAX_BLOCKS and _size(blocks) <= MESSAGE_BUDGET - FALLBACK_LIMIT - 100
 
 
-def render_payloads(answer: Answer, assistant: DocumentLookup) -> list[dict[str, Any]]:
+def render_payloads(
+    answer: Answer, assistant: DocumentLookup, full: bool = False
+) -> list[dict[str, Any]]:
     """The messages the Slack app posts for `answer`, in order: Block Kit `blocks` plus a fallback
     `text`. A quote and its source stay in one message; only a quote longer than a whole message
-    continues in the next one, cut between words."""
+    continues in the next one, cut between words.
+
+    Compact (what the app posts): the first quote whole, the others as the words around their
+    answers, one section each, and a "Show full quotes" button when words were left out. `full`
+    (what the button posts): every quote whole with its full source."""
     messages: list[list[dict[str, Any]]] = []
     current: list[dict[str, Any]] = []
-    for unit in _units(answer, assistant):
+    for unit in _units(answer, assistant, full):
         if current and not _fits(current + unit):
             messages.append(current)
             current = []

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import logging
 import os
 import stat
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -140,6 +141,26 @@ class Cache:
         self.model_id = model_id
         self.writable = _prepare(folder) and _prepare(self.folder)
 
+    def get_extracted(self, fingerprint: str, key: str) -> str | None:
+        """A document's extraction kept by `put_extracted` (see assistant.documents), or None."""
+        path = self._extracted(fingerprint, key)
+        try:
+            return self.read_bytes(path).decode("utf-8")
+        except FileNotFoundError:
+            return None
+        except Exception as e:  # untrusted or damaged: extracted again
+            self.discard(path, e)
+            return None
+
+    def put_extracted(self, fingerprint: str, key: str, extracted: str) -> None:
+        path = self._extracted(fingerprint, key)
+        if self.writable and _prepare(path.parent):
+            self.write_bytes(path, extracted.encode("utf-8"))
+
+    def _extracted(self, fingerprint: str, key: str) -> Path:
+        # Beside the model's folder: an extraction is the same whatever model embeds it.
+        return self.root / "extracted" / f"{fingerprint}-{key}.json"
+
     def remove_outdated(self) -> None:
         """Files of an older PIPELINE_VERSION are never read again: without this, every upgrade
         would leave a full copy of the embeddings behind."""
@@ -181,22 +202,30 @@ class Cache:
         )
 
     def write(self, path: Path, **arrays: npt.NDArray[Any]) -> bool:
-        """Write arrays to `path` atomically (a crash never leaves half a file), readable by the
-        user only. False (with a warning) when it cannot."""
+        """Write arrays to `path` atomically, readable by the user only (False if it cannot)."""
+        return self._write(path, lambda f: np.savez(f, allow_pickle=False, **arrays))
+
+    def write_bytes(self, path: Path, data: bytes) -> bool:
+        """Write `data` to `path` atomically, readable by the user only (False if it cannot)."""
+        return self._write(path, lambda f: f.write(data))
+
+    def _write(self, path: Path, fill: Callable[[IO[bytes]], object]) -> bool:
+        """Fill a new file beside `path`, then rename it over `path`: a crash never leaves half
+        a file. mkstemp creates it 0600. False, with a warning, when it cannot."""
         if not self.writable:
             return False
         tmp = None
         try:
-            fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")  # created 0600
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             with os.fdopen(fd, "wb") as f:
-                np.savez(f, allow_pickle=False, **arrays)
+                fill(f)
             os.replace(tmp, path)
             tmp = None
             return True
         except OSError as e:
             log.warning(
                 "Could not write the index cache in %s (%s); continuing without it",
-                printable(self.folder),
+                printable(path.parent),
                 e,
             )
             return False
@@ -205,9 +234,15 @@ class Cache:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
 
-    def read(self, path: Path) -> contextlib.AbstractContextManager[Any]:
-        """The arrays of a trusted cache file (a context manager); FileNotFoundError if absent."""
-        return _read_arrays(path)
+    def read_bytes(self, path: Path) -> bytes:
+        """A trusted file's bytes (FileNotFoundError if absent, DamagedFile if not trusted)."""
+        with _open_trusted(path) as f:
+            return f.read()
+
+    def read(self, path: Path, sha256: str | None = None) -> contextlib.AbstractContextManager[Any]:
+        """The arrays of a trusted cache file (a context manager); FileNotFoundError if absent,
+        DamagedFile if not trusted or, given `sha256`, if its bytes do not have that digest."""
+        return _read_arrays(path, sha256)
 
     def discard(self, path: Path, reason: object) -> None:
         log.warning(
@@ -220,9 +255,15 @@ class Cache:
 
 
 @contextlib.contextmanager
-def _read_arrays(path: Path) -> Iterator[Any]:
-    with _open_trusted(path) as f, np.load(f, allow_pickle=False) as data:
-        yield data
+def _read_arrays(path: Path, sha256: str | None = None) -> Iterator[Any]:
+    with _open_trusted(path) as f:
+        if sha256 is not None:
+            found = hashlib.file_digest(f, "sha256").hexdigest()  # in chunks: no copy in memory
+            if found != sha256:
+                raise DamagedFile(f"{path.name} has not the SHA-256 it should have")
+            f.seek(0)
+        with np.load(f, allow_pickle=False) as data:
+            yield data
 
 
 def _read_entry(data: Any, doc: Document, model_id: str) -> Entry:
@@ -284,7 +325,7 @@ def _prepare(folder: Path) -> bool:
 
 
 @contextlib.contextmanager
-def _open_trusted(path: Path) -> Iterator[IO[bytes]]:
+def _open_trusted(path: Path) -> Iterator[io.BufferedReader]:
     """The file opened for reading, if it is a regular file of the user's that only the user
     can write; DamagedFile (not trusted) otherwise. A link is never followed."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))

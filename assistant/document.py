@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from assistant.text import printable
 
 # The kinds of block a reader finds. Only paragraphs, list items and table rows are quoted;
 # headings name the sections below them, a table's header row goes with each of its rows, and code
-# is never quoted.
-HEADING, PARAGRAPH, ITEM, ROW, HEADER, CODE = (
+# is never quoted. A PAGE block is empty: it marks where a later page starts inside a block that
+# runs across a page break (a PDF paragraph continued on the next page), so that each sentence
+# of it is cited with its own page.
+HEADING, PARAGRAPH, ITEM, ROW, HEADER, CODE, PAGE = (
     "heading",
     "paragraph",
     "item",
     "row",
     "header",
     "code",
+    "page",
 )
 QUOTABLE = frozenset({PARAGRAPH, ITEM, ROW})
 
@@ -70,6 +75,44 @@ class Document:
 # A reader turns a file's bytes (already read, within the size limit) into a Document, or raises
 # ValueError with the reason it cannot ("it is not UTF-8 text").
 Reader = Callable[[Path, bytes], Document]
+
+
+def extracting(version: int, libraries: tuple[str, ...] = ()) -> Callable[[Reader], Reader]:
+    """Marks a reader that parses a complex format (PDF, Word, HTML): it is run in a process of
+    its own within time and memory limits, and what it extracts is cached by the file's bytes.
+    Bump `version` whenever its output changes, so older extractions are not reused; `libraries`
+    names the installed distributions its output depends on (a newer PDFium may lay a page's
+    text out differently), whose versions are part of the cache key for the same reason."""
+
+    def mark(reader: Reader) -> Reader:
+        setattr(reader, "extraction_version", version)  # noqa: B010 - an attribute of a function
+        setattr(reader, "extraction_libraries", libraries)  # noqa: B010
+        return reader
+
+    return mark
+
+
+def extraction_version(reader: Reader) -> int | None:
+    version = getattr(reader, "extraction_version", None)
+    return version if isinstance(version, int) else None
+
+
+def extraction_key(reader: Reader) -> str | None:
+    """What an extraction by `reader` is kept under, beside the file's digest: its version and
+    those of its libraries ("1-pypdfium2-5.15.2"); None for a reader that is not extracting."""
+    version = extraction_version(reader)
+    if version is None:
+        return None
+    libraries = getattr(reader, "extraction_libraries", ())
+    return "-".join([str(version), *(f"{name}-{_installed(name)}" for name in libraries)])
+
+
+@cache
+def _installed(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "none"
 
 
 def title_from_path(path: Path) -> str:

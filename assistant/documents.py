@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import stat
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
-from assistant.document import Document, Reader, title_from_path
+from assistant.document import Document, Reader, extraction_key, title_from_path
 from assistant.errors import ConfigurationError, KnowledgeError
 from assistant.formats import READERS
+from assistant.formats.isolation import (
+    Refused,
+    document_as_json,
+    document_from_json,
+    read_isolated,
+)
+from assistant.status import REPORT_EVERY
 from assistant.text import printable
 
 __all__ = [
@@ -28,10 +39,16 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+log_status = logging.getLogger("assistant.status")  # shown by default: progress of long reads
+
+READERS_AT_ONCE = max(2, min(4, os.cpu_count() or 1))
 
 # A policy of 20 MB is already about 3,000 pages of text; past that a file is far more likely a
 # log or a data dump, and would take hours to embed (a 200 MB file made 1.9 million passages).
 DEFAULT_MAX_FILE_MB = 20.0
+# A format's extracted text may be larger than its file (a compressed Word or PDF file): up to
+# this many times the file limit, in characters; more means a decompression bomb, not a policy.
+EXTRACTED_TEXT_FACTOR = 5
 
 
 def max_file_bytes(megabytes: float | None = None) -> int:
@@ -140,15 +157,70 @@ def fingerprint(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_document(path: Path, root: Path | None = None, max_bytes: int | None = None) -> Document:
+class Extractions(Protocol):
+    """Where extracted documents are kept by their file's bytes (the index cache)."""
+
+    def get_extracted(self, fingerprint: str, key: str) -> str | None: ...
+
+    def put_extracted(self, fingerprint: str, key: str, extracted: str) -> None: ...
+
+
+def read_document(
+    path: Path,
+    root: Path | None = None,
+    max_bytes: int | None = None,
+    extractions: Extractions | None = None,
+) -> Document:
     """Read one file with the reader for its suffix. Raises ValueError (or OSError), with the
-    reason, when it cannot be read."""
+    reason, when it cannot be read. A format that needs extracting is read in a process of its
+    own, within limits, and its extraction kept in `extractions`."""
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         raise ValueError(f"not a supported format ({', '.join(sorted(READERS))})")
     limit = max_bytes if max_bytes is not None else max_file_bytes()
     data = read_bytes(path, root or path.parent, limit)
-    return replace(reader(path, data), fingerprint=fingerprint(data))
+    digest = fingerprint(data)
+    version = extraction_key(reader)
+    if version is None:
+        return replace(reader(path, data), fingerprint=digest)
+    key = f"{path.suffix.lower().lstrip('.')}{version}"
+    if extractions and (kept := extractions.get_extracted(digest, key)):
+        if refusal := _refusal(kept):
+            raise ValueError(refusal)  # refused before, for these very bytes: not parsed again
+        try:
+            return replace(document_from_json(kept, path), fingerprint=digest)
+        except (ValueError, KeyError, TypeError):
+            pass  # a damaged extraction is made again
+    try:
+        document = read_isolated(reader, path, data)
+    except Refused as e:
+        if extractions:
+            extractions.put_extracted(digest, key, json.dumps({_REFUSED: str(e)}))
+        raise
+    if len(document.text) > EXTRACTED_TEXT_FACTOR * limit:
+        raise ValueError(
+            f"its text is {_megabytes(len(document.text))} once extracted, more than "
+            f"{EXTRACTED_TEXT_FACTOR} times the file limit (POLICY_QA_MAX_FILE_MB)"
+        )
+    document = replace(document, path=path, fingerprint=digest)
+    if extractions:
+        extractions.put_extracted(digest, key, document_as_json(document))
+    return document
+
+
+_REFUSED = "refused"
+
+
+def _refusal(kept: str) -> str | None:
+    """The reason kept for bytes a reader refused, or None when `kept` is an extraction."""
+    if not kept.startswith(f'{{"{_REFUSED}": '):
+        return None
+    try:
+        data = json.loads(kept)
+    except ValueError:
+        return None
+    refused = data.get(_REFUSED) if isinstance(data, dict) else None
+    return str(refused) if isinstance(refused, str) and refused else None
 
 
 # What a file looked like when it was last read: size, modification and change times, inode.
@@ -190,12 +262,32 @@ class Changes:
         return "; ".join(parts)
 
 
+def _reporting(documents: Iterator[Document | None], total: int) -> Iterator[Document | None]:
+    """The documents as they are read, with a status line every few seconds while it lasts."""
+    started = reported = time.monotonic()
+    for done, document in enumerate(documents, 1):
+        now = time.monotonic()
+        if now - reported >= REPORT_EVERY and done < total:
+            reported = now
+            log_status.info(
+                "reading documents: %s of %s read, %.1f files/s",
+                f"{done:,}",
+                f"{total:,}",
+                done / (now - started),
+            )
+        yield document
+
+
 class Folder:
     """A knowledge folder as last read. `read()` reads again only the files whose signature
     changed (and any named as suspect), and warns about a file it skips once per version of it."""
 
     def __init__(
-        self, root: Path, max_bytes: int | None = None, known: Iterable[Document] = ()
+        self,
+        root: Path,
+        max_bytes: int | None = None,
+        known: Iterable[Document] = (),
+        extractions: Extractions | None = None,
     ) -> None:
         """`known`: documents already read from it (their files are read again, once, to learn
         their signatures; documents whose bytes are the same count as unchanged)."""
@@ -205,6 +297,7 @@ class Folder:
             raise KnowledgeError(f"The knowledge folder {printable(root)} is not a folder.")
         self.root = root.resolve()
         self.max_bytes = max_bytes if max_bytes is not None else max_file_bytes()
+        self.extractions = extractions
         # Per file: its signature when read, and its document (None: skipped, already warned).
         self._seen: dict[Path, tuple[Signature | None, Document | None]] = {
             doc.path: (None, doc) for doc in known
@@ -215,13 +308,23 @@ class Folder:
         again = {Path(p) for p in suspects}
         before = {p: doc for p, (_, doc) in self._seen.items() if doc is not None}
         seen: dict[Path, tuple[Signature | None, Document | None]] = {}
+        todo: list[tuple[Path, Signature | None, Document | None]] = []
         for path in knowledge_files(self.root):
             signature = _signature(path)
             known = self._seen.get(path)
             if known and known[0] == signature and signature and path not in again:
                 seen[path] = known
-                continue
-            seen[path] = (signature, self._read(path, known[1] if known else None))
+            else:
+                seen[path] = (signature, None)  # its place in path order, filled in below
+                todo.append((path, signature, known[1] if known else None))
+        # Files are read side by side: a PDF's or a Word file's extraction runs in a process of
+        # its own, so two at once use both cores; plain files take microseconds either way.
+        with ThreadPoolExecutor(max_workers=READERS_AT_ONCE) as pool:
+            read = pool.map(lambda job: self._read(job[0], job[2]), todo)
+            for (path, signature, _), document in zip(
+                todo, _reporting(read, len(todo)), strict=True
+            ):
+                seen[path] = (signature, document)
         self._seen = seen
         after = {p: doc for p, (_, doc) in seen.items() if doc is not None}
         return Changes(
@@ -249,7 +352,7 @@ class Folder:
 
     def _read(self, path: Path, previous: Document | None) -> Document | None:
         try:
-            document = read_document(path, self.root, self.max_bytes)
+            document = read_document(path, self.root, self.max_bytes, self.extractions)
         except (OSError, ValueError) as e:
             reason = getattr(e, "strerror", None) if isinstance(e, OSError) else None
             log.warning("Skipped %s: %s", printable(path), reason or e)

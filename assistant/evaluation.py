@@ -13,12 +13,14 @@ import numpy as np
 
 from assistant.answers import Answer
 from assistant.core import SURE_THRESHOLD, Assistant
-from assistant.documents import Document
+from assistant.documents import Document, read_document
 from assistant.embedding import Embedder, default_embedder
 from assistant.errors import PolicyQAError
 from assistant.index import Index
 from assistant.ranking import Ranker
 from assistant.text import fold
+
+ALONE = "asked alone"  # a dialogue's last turn without the turns before it
 
 # Plain baselines refuse only when they have nothing at all, or below this cosine: the usual
 # hand-picked threshold a first version of such a bot would ship with.
@@ -29,6 +31,8 @@ NAIVE_COSINE_THRESHOLD = 0.35
 class Question:
     text: str
     gold: tuple[str, ...] | None  # None: the documents do not answer it
+    # The questions asked before it in the same conversation, in order (a dialogue's turns).
+    before: tuple[str, ...] = ()
 
 
 @dataclass
@@ -133,18 +137,45 @@ def _question(row: object) -> Question:
     return Question(text, tuple(gold))
 
 
+def _dialogue(row: dict[str, object]) -> Question:
+    """A dialogue line, {"turns": [...], "gold": ...}: its last turn is the question scored."""
+    turns = row.get("turns")
+    if not isinstance(turns, list) or len(turns) < 2:
+        raise ValueError('"turns" must list at least two questions, the last one scored')
+    if not all(isinstance(t, str) and t.strip() for t in turns):
+        raise ValueError('each of "turns" must be a non-empty string')
+    last = _question({"q": turns[-1], "gold": row.get("gold", ...)})
+    return Question(last.text, last.gold, tuple(turns[:-1]))
+
+
+def _dialogue_knowledge(value: object, path: Path, default: Path | None) -> Path | None:
+    """A dialogue's "knowledge": a folder beside the eval file or below the working directory;
+    any other name (such as "article") means the default knowledge."""
+    if isinstance(value, str) and value.strip():
+        for candidate in (path.parent / value, Path(value)):
+            if candidate.is_dir():
+                return candidate
+    return default
+
+
 def _read_jsonl(path: Path, knowledge_dir: Path | None) -> Iterator[EvalSet]:
-    questions = []
+    sets: dict[Path | None, list[Question]] = {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
-            questions.append(_question(json.loads(line)))
+            row = json.loads(line)
+            if isinstance(row, dict) and "turns" in row:
+                folder = _dialogue_knowledge(row.get("knowledge"), path, knowledge_dir)
+                sets.setdefault(folder, []).append(_dialogue(row))
+            else:
+                sets.setdefault(knowledge_dir, []).append(_question(row))
         except ValueError as e:  # json.JSONDecodeError is one
             raise PolicyQAError(f"{path}:{number}: not an eval line ({e})") from None
-    if not questions:
+    if not sets:
         raise PolicyQAError(f"{path} has no questions")
-    yield EvalSet(path.stem, knowledge_dir, questions)
+    for folder, questions in sets.items():
+        yield EvalSet(path.stem, folder, questions)
 
 
 def _read_squad(data: dict[str, object], workdir: Path) -> Iterator[EvalSet]:
@@ -219,14 +250,21 @@ def plain_dense_top(
     ) >= NAIVE_COSINE_THRESHOLD
 
 
-def verbatim_violations(answer: Answer) -> int:
+def verbatim_violations(answer: Answer, texts: dict[str, str | None] | None = None) -> int:
+    """Citations whose quote is not `text[start:end]` of the text `policy-qa text PATH` prints:
+    the file itself for Markdown and text, the text extracted afresh for PDF, Word and HTML
+    (`texts` keeps each document's text between calls)."""
+    texts = {} if texts is None else texts
     bad = 0
     for c in answer.citations:
-        try:
-            with open(c.path, encoding="utf-8") as f:
-                bad += f.read()[c.start : c.end] != c.quote
-        except OSError:
-            bad += 1
+        if c.path not in texts:
+            try:
+                document = read_document(Path(c.path).absolute())
+                texts[c.path] = document.text
+            except (OSError, ValueError):
+                texts[c.path] = None
+        text = texts[c.path]
+        bad += text is None or text[c.start : c.end] != c.quote
     return bad
 
 
@@ -242,9 +280,17 @@ def evaluate(
     """Run the assistant (with `ranker`, default the shipped weights, and `min_confidence`, see
     min_confidence_setting) and both baselines over every question of the file."""
     embedder = embedder or default_embedder()
-    tallies = {"policy-qa": Tally(), "plain BM25": Tally(), "plain dense": Tally()}
     with tempfile.TemporaryDirectory(prefix="policy-qa-eval-") as tmp:
-        for eval_set in read_eval_file(path, knowledge_dir, Path(tmp)):
+        eval_sets = read_eval_file(path, knowledge_dir, Path(tmp))
+        dialogues = any(q.before for s in eval_sets for q in s.questions)
+        tallies = {
+            "policy-qa": Tally(),
+            # Dialogues: the conversation's gain is over the same last turns asked alone.
+            **({ALONE: Tally()} if dialogues else {}),
+            "plain BM25": Tally(),
+            "plain dense": Tally(),
+        }
+        for eval_set in eval_sets:
             assistant = Assistant.load(
                 eval_set.knowledge_dir,
                 embedder=embedder,
@@ -256,9 +302,19 @@ def evaluate(
             unfindable = gold_not_in_documents(eval_set.questions, assistant.documents)
             for tally in tallies.values():
                 tally.unfindable += unfindable
+            texts: dict[str, str | None] = {}  # each cited document's text, read once
             for question in eval_set.questions:
-                answer = assistant.answer(question.text)
-                tallies["policy-qa"].violations += verbatim_violations(answer)
+                context = None
+                for turn in question.before:
+                    context = assistant.answer(turn, previous=context).context
+                answer = assistant.answer(question.text, previous=context)
+                if dialogues:
+                    alone = assistant.answer(question.text)
+                    quotes = [c.quote for c in alone.citations]
+                    tallies[ALONE].add(question, quotes, alone.answered, alone.sure)
+                # Extracted afresh, as `policy-qa text` does: a citation made from a cached
+                # extraction must still be what the file's text is.
+                tallies["policy-qa"].violations += verbatim_violations(answer, texts)
                 tallies["policy-qa"].add(
                     question, [c.quote for c in answer.citations], answer.answered, answer.sure
                 )

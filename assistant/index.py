@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse
 
-from assistant.cache import Cache, Entry
+from assistant.cache import CUES, Cache, Entry
 from assistant.cues import passage_cues
 from assistant.documents import Document
 from assistant.embedding import Embedder, Vectors
@@ -30,7 +30,7 @@ SAMPLE_SIZE = 4096  # passages over which a similarity's spread is estimated in 
 
 def _entry(doc: Document, passages: list[Passage], vectors: Vectors) -> Entry:
     texts = [doc.text[p.start : p.end] for p in passages]
-    cues = np.array([passage_cues(t) for t in texts], dtype=bool).reshape(len(texts), -1)
+    cues = np.array([passage_cues(t) for t in texts], dtype=bool).reshape(len(texts), CUES)
     return Entry(passages, [lexical_tokens(t) for t in texts], vectors, cues)
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from assistant.boilerplate import boilerplate_blocks
-from assistant.document import HEADING, ITEM, PARAGRAPH, QUOTABLE, Block, Document
+from assistant.document import HEADING, ITEM, PAGE, PARAGRAPH, QUOTABLE, Block, Document
 from assistant.formats.markup import ITEM_MARK, markup_blocks
 from assistant.text import printable
 
@@ -29,6 +30,10 @@ class Passage:
 
 
 _LEAD = re.compile(r"(?:[\s>\ufeff]|(?:[-*+•]|\d{1,3}[.)])[ \t]+|#{1,6}[ \t]+)+")
+# The label a list item starts with, as Word, a PDF or a web page renders it ("•", "–", "iv.",
+# "(a)", "2.a)", "1.1."): the item's sentences start after it, so it is never a passage of its own.
+_PART = r"(?:\d{1,3}|[A-Za-z]|[ivxlcdmIVXLCDM]{1,6})"
+_LABEL = re.compile(rf"[ \t]*(?:[-*+•◦▪▫●○■□‣⁃–—✓➢❖]|\(?{_PART}(?:[.)]{_PART})*[.)])[ \t]+")
 
 # A sentence ends at . ! ? (and closing quotes or brackets), before a space and a capital, digit,
 # opening quote or bracket. Abbreviations and initials do not end sentences.
@@ -225,7 +230,8 @@ def _split_at_quoted_sentences(
 def opens_list_item(text: str, start: int) -> bool:
     """Whether the sentence at `start` is the first of a list item or a table row (after its
     marker, which passages leave out)."""
-    marker = ITEM_MARK.match(text, text.rfind("\n", 0, start) + 1)
+    line = text.rfind("\n", 0, start) + 1
+    marker = ITEM_MARK.match(text, line) or _LABEL.match(text, line)
     return marker is not None and marker.end() <= start and not text[marker.end() : start].strip()
 
 
@@ -239,6 +245,9 @@ def split_passages(doc: Document) -> list[Passage]:
     skipped = {
         prose[i] for i in boilerplate_blocks([text[blocks[i].start : blocks[i].end] for i in prose])
     }
+    # Where later pages start inside blocks that run across a page break (PDF).
+    marks = sorted((b.start, b.page) for b in blocks if b.kind == PAGE and b.page is not None)
+    mark_starts = [start for start, _ in marks]
     speakers = _Speakers(doc)
     passages: list[Passage] = []
     section: str | None = None
@@ -252,8 +261,9 @@ def split_passages(doc: Document) -> list[Passage]:
         if block.kind not in QUOTABLE:
             continue
         paragraph += 1
+        label = _LABEL.match(text, block.start, block.end) if block.kind == ITEM else None
         quotes = _quote_spans(text, block.start, block.end)
-        sentences = list(_sentence_spans(text, block.start, block.end))
+        sentences = list(_sentence_spans(text, label.end() if label else block.start, block.end))
         quote_speakers = {
             quote: speakers.speaker(text, _containing(sentences, quote[0]), quote, block.start)
             for quote in quotes
@@ -278,9 +288,16 @@ def split_passages(doc: Document) -> list[Passage]:
                     section,
                     speaker,
                     quoted,
-                    block.page,
+                    _page(block, start, marks, mark_starts),
                     block.header,
                 )
             )
             number += 1
     return passages
+
+
+def _page(block: Block, start: int, marks: list[tuple[int, int]], starts: list[int]) -> int | None:
+    """The page a passage at `start` starts on: its block's, or a later one's where the block
+    runs across a page break before it."""
+    i = bisect_right(starts, start) - 1
+    return marks[i][1] if i >= 0 and marks[i][0] > block.start else block.page

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from assistant.conversation import topic_words
 from assistant.embedding import Embedder, Vectors
 from assistant.index import Index
 from assistant.text import lexical_tokens, words
@@ -186,3 +187,10 @@ def _unused(index: Index, word: str) -> bool:
     """Is `word` a content word that no passage contains in any form?"""
     tokens = lexical_tokens(word)
     return bool(tokens) and all(index.passages_with(t) == 0 for t in tokens)
+
+
+def new_topic_unknown(index: Index, follow_up: str) -> list[str]:
+    """A follow-up's topic words when the documents use none of them ("and for a motorbike?"),
+    else nothing: one known word ("and garden waste?") may be what it asks about."""
+    named = [w for w in topic_words(follow_up) if lexical_tokens(w)]
+    return named if named and all(_unused(index, w) for w in named) else []

@@ -92,12 +92,25 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def _locator(doc: Document, first: Passage) -> str:
-    """Where a reader finds the quote: "page 4" in a paged document, else "paragraph 7"; after
-    its section ("“Sick leave”, page 4") when that is not the title."""
-    where = f"page {first.page}" if first.page else f"paragraph {first.paragraph}"
-    section = first.section
-    return f"“{section}”, {where}" if section and section != doc.title else where
+def _locator(index: Index, doc: Document, row: int) -> str:
+    """Where a reader finds the quote: "page 4" in a paged document, else its paragraph; after
+    its section when that is not the title, counting paragraphs from the section's start as a
+    reader does ("“Sick leave”, paragraph 2"), else from the document's ("paragraph 7")."""
+    first = index.passages[row]
+    section = first.section if first.section != doc.title else None
+    if first.page:
+        where = f"page {first.page}"
+    else:
+        opening = row  # the section's first passage in this document
+        while (
+            opening > 0
+            and index.doc_of[opening - 1] == index.doc_of[row]
+            and index.passages[opening - 1].section == first.section
+        ):
+            opening -= 1
+        counted_from = index.passages[opening].paragraph - 1 if section else 0
+        where = f"paragraph {first.paragraph - counted_from}"
+    return f"“{section}”, {where}" if section else where
 
 
 def cite(index: Index, ranked: Ranked) -> Citation:
@@ -111,8 +124,9 @@ def cite(index: Index, ranked: Ranked) -> Citation:
         start=first.start,
         end=last.end,
         source=doc.source,
-        locator=_locator(doc, first),
+        locator=_locator(index, doc, ranked.first),
         speaker=first.speaker,
+        quoted=first.quoted,
         score=round(float(np.clip(ranked.confidence, 0.0, 1.0)), 4),
         page=first.page,
         header=header,

@@ -54,7 +54,7 @@ class Snapshots:
         path = self._path(documents)
         try:
             with self.cache.read(path) as data:
-                parts = _read(data, documents, self.cache.model_id)
+                parts = read_parts(data, documents, self.cache.model_id)
         except FileNotFoundError:
             return None
         except Exception as e:  # a damaged snapshot is rebuilt, never fatal
@@ -67,7 +67,7 @@ class Snapshots:
         if len(index) < MIN_PASSAGES:
             return
         path = self._path(index.documents)
-        if self.cache.write(path, **_arrays(index, self.cache.model_id)):
+        if self.cache.write(path, **index_arrays(index, self.cache.model_id)):
             old = sorted(self.cache.folder.glob("index-*.npz"), key=lambda p: p.stat().st_mtime)
             for stale in old[:-KEEP]:
                 stale.unlink(missing_ok=True)
@@ -77,7 +77,7 @@ def _strings(values: list[str | None], table: dict[str, int]) -> list[int]:
     return [-1 if v is None else table.setdefault(v, len(table)) for v in values]
 
 
-def _arrays(index: Any, model_id: str) -> dict[str, npt.NDArray[Any]]:
+def index_arrays(index: Any, model_id: str) -> dict[str, npt.NDArray[Any]]:
     passages: list[Passage] = index.passages
     strings: dict[str, int] = {}
     sections = _strings([p.section for p in passages], strings)
@@ -125,7 +125,7 @@ def _bm25_arrays(name: str, bm25: bm25s.BM25) -> dict[str, npt.NDArray[Any]]:
     }
 
 
-def _get(data: Any, key: str, dtype: type, ndim: int) -> npt.NDArray[Any]:
+def get_array(data: Any, key: str, dtype: type, ndim: int) -> npt.NDArray[Any]:
     if key not in data.files:
         raise DamagedFile(f"it has no {key}")
     array = np.asarray(data[key])
@@ -154,10 +154,10 @@ def _vocabulary(pairs: Any) -> dict[str, int]:
 
 
 def _read_bm25(data: Any, name: str, vocabulary: dict[str, int], docs: int) -> bm25s.BM25:
-    values = _get(data, f"{name}_data", np.float32, 1)
-    indices = _get(data, f"{name}_indices", np.int32, 1)
-    indptr = _get(data, f"{name}_indptr", np.int64, 1)
-    if int(_get(data, f"{name}_docs", np.int64, 0)) != docs or len(values) != len(indices):
+    values = get_array(data, f"{name}_data", np.float32, 1)
+    indices = get_array(data, f"{name}_indices", np.int32, 1)
+    indptr = get_array(data, f"{name}_indptr", np.int64, 1)
+    if int(get_array(data, f"{name}_docs", np.int64, 0)) != docs or len(values) != len(indices):
         raise DamagedFile(f"{name} is not of {docs} passages")
     if not np.isfinite(values).all() or len(indptr) > len(vocabulary) + 1:
         raise DamagedFile(f"{name} holds values that do not fit its vocabulary")
@@ -173,8 +173,8 @@ def _read_bm25(data: Any, name: str, vocabulary: dict[str, int], docs: int) -> b
     return bm25
 
 
-def _read(data: Any, documents: Sequence[Document], model_id: str) -> dict[str, Any]:
-    manifest = json.loads(str(_get(data, "manifest", np.str_, 0)))
+def read_parts(data: Any, documents: Sequence[Document], model_id: str) -> dict[str, Any]:
+    manifest = json.loads(str(get_array(data, "manifest", np.str_, 0)))
     if not isinstance(manifest, dict):
         raise DamagedFile("its manifest is not a mapping")
     claimed = [manifest.get(k) for k in ("pipeline", "layout", "model")]
@@ -187,14 +187,14 @@ def _read(data: Any, documents: Sequence[Document], model_id: str) -> dict[str, 
     strings = manifest.get("strings")
     if not isinstance(strings, list) or not all(isinstance(s, str) for s in strings):
         raise DamagedFile("its strings are not text")
-    table = _get(data, "passages", np.int64, 2)
+    table = get_array(data, "passages", np.int64, 2)
     n = len(table)
     if table.shape[1] != 9 or table[:, 7:].min(initial=-1) < -1:
         raise DamagedFile("its passages have the wrong shape")
     if table[:, 7:].max(initial=-1) >= len(strings):
         raise DamagedFile("its passages name strings it does not have")
-    quoted = _get(data, "quoted", np.bool_, 1)
-    doc_of = _get(data, "doc_of", np.int32, 1)
+    quoted = get_array(data, "quoted", np.bool_, 1)
+    doc_of = get_array(data, "doc_of", np.int32, 1)
     if len(quoted) != n or len(doc_of) != n:
         raise DamagedFile("its passage arrays differ in length")
     if n and (doc_of.min() < 0 or doc_of.max() >= len(documents) or np.any(np.diff(doc_of) < 0)):
@@ -209,19 +209,19 @@ def _read(data: Any, documents: Sequence[Document], model_id: str) -> dict[str, 
     bounds = np.searchsorted(doc_of, np.arange(len(documents) + 1))
     for d, doc in enumerate(documents):
         check_passages(doc, passages[bounds[d] : bounds[d + 1]])
-    vectors = _get(data, "vectors", np.float32, 2)
+    vectors = get_array(data, "vectors", np.float32, 2)
     if vectors.shape[0] != n:
         raise DamagedFile(f"it has {vectors.shape[0]} vectors for {n} passages")
     _check_vectors(vectors)
-    cues = _get(data, "cues", np.bool_, 2)
+    cues = get_array(data, "cues", np.bool_, 2)
     if cues.shape != (n, CUES):
         raise DamagedFile("its cues have the wrong shape")
     vocabulary = manifest.get("vocabulary")
     if not isinstance(vocabulary, list) or not all(isinstance(w, str) for w in vocabulary):
         raise DamagedFile("its vocabulary is not a list of words")
     columns = max(len(vocabulary), 1)
-    indices = _get(data, "terms_indices", np.int64, 1)
-    indptr = _get(data, "terms_indptr", np.int64, 1)
+    indices = get_array(data, "terms_indices", np.int64, 1)
+    indptr = get_array(data, "terms_indptr", np.int64, 1)
     _csr_like(indptr, indices, n, columns)
     terms = scipy.sparse.csr_matrix(
         (np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(n, columns)

@@ -23,6 +23,20 @@ def english_words() -> frozenset[str]:
     return frozenset(w for w in lines if w.isalpha() and w.isascii())
 
 
+def is_english(word: str) -> bool:
+    """A whole word of the model's vocabulary, or an inflection of one: the vocabulary holds
+    "timer" but not "timers" (WordPiece splits it), which is no typo."""
+    english = english_words()
+    if word in english:
+        return True
+    for ending in ("s", "es", "ed", "d", "ing", "er", "ers"):
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            stem = word[: -len(ending)]
+            if stem in english or (ending in ("ed", "ing", "er", "ers") and stem + "e" in english):
+                return True
+    return False
+
+
 def _one_edit(word: str) -> set[str]:
     """Every string one deletion, swap of neighbours, replacement or insertion away."""
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
@@ -42,7 +56,7 @@ def corrected(question: str, passages_with: Callable[[str], int]) -> str:
     def fix(match: re.Match[str]) -> str:
         typed = match.group()
         word = typed.lower()
-        if passages_with(stems([word])[0]) or word in english_words():
+        if passages_with(stems([word])[0]) or is_english(word):
             return typed
         # A function word wins: it is the likeliest thing to have typed, and it carries no topic.
         candidates = sorted(_one_edit(word))

@@ -17,12 +17,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import coldstart, indexing, report, serving
+from benchmarks import coldstart, indexing, pdf_indexing, report, serving
 from benchmarks.prepare import Prepared, prepare
 
-FIGURES = ("latency", "memory", "indexing", "reindex", "coldstart", "slack", "scale")
-# slack: opt-in, see --only; scale (1, 2, 4 Slack workers behind nginx) needs redis-server and nginx
-DEFAULT = ("latency", "memory", "indexing", "reindex", "coldstart", "scale")
+FIGURES = ("latency", "memory", "indexing", "reindex", "pdf", "coldstart", "slack", "scale")
+# slack: see --only; scale (1, 2, 4 Slack workers behind nginx) needs redis-server and nginx
+DEFAULT = ("latency", "memory", "indexing", "reindex", "pdf", "coldstart", "scale")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -115,6 +115,7 @@ def main() -> int:
         "memory": lambda: serving.memory(prepared),
         "indexing": lambda: indexing.throughput(sample, 1 if args.quick else 2),
         "reindex": lambda: indexing.reindex(smallest.corpus),
+        "pdf": lambda: pdf_indexing.measure(100 if args.quick else 500, 1 if args.quick else 2),
         "coldstart": lambda: coldstart.cold_start(prepared, runs),
         "slack": lambda: _slack(args.quick),
         "scale": lambda: _scale(args.quick),

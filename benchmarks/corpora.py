@@ -108,7 +108,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description="Refresh benchmarks/corpus from PolicyQA's dev.json"
     )
-    parser.add_argument("dev_json", type=Path, help="e.g. ../shared/eval/policyqa/dev.json")
+    parser.add_argument("dev_json", type=Path, help="e.g. benchmarks/policyqa/dev.json")
     extract(parser.parse_args().dev_json)
 
 

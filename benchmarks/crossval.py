@@ -1,9 +1,9 @@
 """PolicyQA dev figures that the adapter has not seen: each policy answered with the adapter fitted
 without its fold (written by benchmarks/fit_ranker.py), summed over the folds.
 
-    .venv/bin/python -m benchmarks.crossval [--shared ../shared]
+    .venv/bin/python -m benchmarks.crossval [--policyqa-dev FILE]
 
-`policy-qa eval ../shared/eval/policyqa/dev.json` uses the shipped adapter, fitted on every one of
+`policy-qa eval benchmarks/policyqa/dev.json` uses the shipped adapter, fitted on every one of
 those policies, so its figures are optimistic; these are the ones to expect on new policies. The
 ranking and refusal weights (82 + 15 numbers) are the shipped ones, fitted on out-of-fold features.
 It also prints how much the ratio to plain dense varies from policy to policy (a bootstrap).
@@ -22,14 +22,18 @@ import numpy as np
 from assistant.evaluation import Tally, evaluate, format_table
 from assistant.question import load_adapter
 from assistant.ranking import shipped_ranker
-from benchmarks.fit_ranker import FOLDS_FILE, HERE
+from benchmarks.fit_ranker import FOLDS_FILE
+from benchmarks.training_data import POLICYQA_DEV
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared")
+    parser.add_argument(
+        "--policyqa-dev", type=Path, default=POLICYQA_DEV, help="default: %(default)s"
+    )
     args = parser.parse_args()
-    source = args.shared / "eval/policyqa/dev.json"
+    source = args.policyqa_dev
+    print(f"PolicyQA dev, each policy with the adapter fitted without it: {source}", flush=True)
     data = json.loads(source.read_text(encoding="utf-8"))
     if not FOLDS_FILE.exists():
         raise SystemExit(f"{FOLDS_FILE} is missing: run `python -m benchmarks.fit_ranker` first.")

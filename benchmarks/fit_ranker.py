@@ -1,7 +1,7 @@
 """Fit the question adapter, the ranking weights and the refusal calibration on the dev sets;
 write assistant/question_adapter.npz and assistant/ranker.json.
 
-    .venv/bin/python -m benchmarks.fit_ranker [--shared ../shared]
+    .venv/bin/python -m benchmarks.fit_ranker [--article-dev FILE] [--policyqa-dev FILE]
 
 The questions come from benchmarks/training_data.py, the adapter from benchmarks/adapter_fit.py.
 The ranker is fitted on features computed with out-of-fold adapters (five folds by policy), so it
@@ -39,7 +39,17 @@ from assistant.index import Index
 from assistant.question import ADAPTER_FILE, Adapter
 from assistant.refusal import REFUSAL_FEATURES, answerability, answered_probability
 from benchmarks.adapter_fit import ADAPTER_FOLDS, fit_adapters
-from benchmarks.training_data import Asked, ask_all, read_training_sets, training_groups
+from benchmarks.training_data import (
+    ARTICLE_DEV,
+    ARTICLE_TRAINING,
+    OWN_DOCUMENTS,
+    POLICYQA_DEV,
+    SAMPLE_POLICIES,
+    Asked,
+    ask_all,
+    read_training_sets,
+    training_groups,
+)
 
 HERE = Path(__file__).resolve().parent
 # Ranking weights' L2, from 1e-2 / 1e-3 / 3e-4 / 1e-4: article CV hit@1 0.556 / 0.603 / 0.619 / 0.603,
@@ -242,11 +252,33 @@ def write_fitted(
     print(f"wrote {target}, {ADAPTER_FILE} and {FOLDS_FILE} (for benchmarks.crossval)")
 
 
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative to the current directory when below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared")
+    parser.add_argument(
+        "--article-dev", type=Path, default=ARTICLE_DEV, help="default: %(default)s"
+    )
+    parser.add_argument(
+        "--policyqa-dev", type=Path, default=POLICYQA_DEV, help="default: %(default)s"
+    )
     args = parser.parse_args()
-    sets = read_training_sets(args.shared, Path(tempfile.mkdtemp(prefix="fit-ranker-")))
+    print(
+        f"fitting on the article's dev set {_shown(args.article_dev)} and "
+        f"{_shown(ARTICLE_TRAINING)}, PolicyQA dev {_shown(args.policyqa_dev)} (less the "
+        f"policies of {_shown(SAMPLE_POLICIES)}) and our documents' {_shown(OWN_DOCUMENTS)}/"
+        "*-train.jsonl",
+        flush=True,
+    )
+    sets = read_training_sets(
+        Path(tempfile.mkdtemp(prefix="fit-ranker-")), args.article_dev, args.policyqa_dev
+    )
     loaded, asked = ask_all(training_groups(sets), default_embedder())
     fold_of_title = {s.name: n % ADAPTER_FOLDS for n, s in enumerate(sets.every_policy)}
     fold_of = {id(loaded[s.knowledge_dir].index): fold_of_title[s.name] for s in sets.policies}

@@ -1,10 +1,12 @@
 """What the fit learns from: which questions, asked of which documents, with what weight, and
 which candidate quotes answer them.
 
-Three kinds of text: the bundled article (its dev questions and our own, article-train.jsonl),
+Three kinds of text: the bundled article (its dev questions, tests/data/kaspersky-dev.jsonl, and
+our own, article-train.jsonl),
 short plainly worded documents we wrote (own/NAME/ with own/NAME-train.jsonl: a handbook, a
 leisure centre's terms, a block of flats' house rules, a school's guide for parents) and the
-PolicyQA dev policies, except the three in tests/data/policyqa-dev-sample.json, which no fit sees.
+PolicyQA dev policies (benchmarks/policyqa/dev.json), except the three in
+tests/data/policyqa-dev-sample.json, which no fit sees.
 Each corpus is also asked off-topic questions (offtopic-questions.txt) and the other corpora's
 questions, which it must refuse. No question of tests/data/held-out.jsonl or
 tests/data/library-held-out.jsonl is used.
@@ -29,6 +31,10 @@ from assistant.reading import read_question
 from assistant.text import fold
 
 HERE = Path(__file__).resolve().parent
+# The dev sets, in the repository: the article's (the same file tests/test_answers.py reads) and
+# PolicyQA's (benchmarks/policyqa/README.md says where it comes from).
+ARTICLE_DEV = HERE.parent / "tests" / "data" / "kaspersky-dev.jsonl"
+POLICYQA_DEV = HERE / "policyqa" / "dev.json"
 # The article has 63 answerable training questions, PolicyQA 3,809: 25 balances them without
 # drowning the policies (chosen by cross-validation over the article's questions: 6, 12, 25, 50).
 ARTICLE_WEIGHT = 25.0
@@ -64,10 +70,12 @@ class TrainingSets(NamedTuple):
     offtopic: list[Question]
 
 
-def read_training_sets(shared: Path, tmp: Path) -> TrainingSets:
-    article = read_eval_file(shared / "eval/kaspersky-dev.jsonl", None, tmp)[0]
+def read_training_sets(
+    tmp: Path, article_dev: Path = ARTICLE_DEV, policyqa_dev: Path = POLICYQA_DEV
+) -> TrainingSets:
+    article = read_eval_file(article_dev, None, tmp)[0]
     article.questions += read_eval_file(ARTICLE_TRAINING, None, tmp)[0].questions
-    every_policy = read_eval_file(shared / "eval/policyqa/dev.json", None, tmp)
+    every_policy = read_eval_file(policyqa_dev, None, tmp)
     # The policies of the test suite's sample stay out of every fit, so that test measures
     # policies the adapter never saw.
     sample = json.loads(SAMPLE_POLICIES.read_text(encoding="utf-8"))

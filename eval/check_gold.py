@@ -3,6 +3,7 @@
 Run from the repository root: python eval/check_gold.py
 Folds case, whitespace, curly quotes and dashes, as the eval does. Exit 1 on any miss.
 """
+
 import json
 import pathlib
 import re
@@ -10,10 +11,23 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FOLDERS = {"workplace": ROOT / "eval" / "workplace", "article": ROOT / "knowledge"}
-SETS = [("workplace-held-out.jsonl", "workplace"), ("article-held-out-2.jsonl", "article"),
-        ("dialogues.jsonl", None)]
-QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
-                        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"'})
+SETS = [
+    ("workplace-held-out.jsonl", "workplace"),
+    ("article-held-out-2.jsonl", "article"),
+    ("dialogues.jsonl", None),
+]
+QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+    }
+)
 DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"})
 
 
@@ -24,12 +38,15 @@ def fold(text):
 def body(text):
     """The text without its YAML front matter, which is never quoted."""
     match = re.match(r"---\n.*?\n---\n", text, re.S)
-    return text[match.end():] if match else text
+    return text[match.end() :] if match else text
 
 
 def folder_text(folder):
-    return [fold(body(p.read_text(encoding="utf-8"))) for p in sorted(folder.rglob("*"))
-            if p.suffix in (".md", ".markdown", ".txt")]
+    return [
+        fold(body(p.read_text(encoding="utf-8")))
+        for p in sorted(folder.rglob("*"))
+        if p.suffix in (".md", ".markdown", ".txt")
+    ]
 
 
 def main():

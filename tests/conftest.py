@@ -22,3 +22,10 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def assistant(cache_dir: Path) -> Assistant:
     """The real model and the bundled article."""
     return Assistant.load(cache_dir=cache_dir)
+
+
+@pytest.fixture(scope="session")
+def northwind(cache_dir: Path) -> Assistant:
+    """A policy that speaks in its own voice (`speaker:` in its front matter), quotes its founder
+    and has a table: tests/data/northwind."""
+    return Assistant.load(DATA / "northwind", cache_dir=cache_dir)

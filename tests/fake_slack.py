@@ -136,6 +136,28 @@ class Running:
                 "authorizations": authorizations}  # fmt: skip
         return await self.send(json.dumps(body), "application/json", **kwargs)
 
+    async def click(
+        self,
+        value: str,
+        response_url: str,
+        user: str = "U1",
+        action_id: str = "show_full_quotes",
+        **kwargs: Any,
+    ) -> tuple[int, float]:
+        """A button click (`block_actions`), as Slack sends it: a form whose `payload` is JSON."""
+        action = {"type": "button", "action_id": action_id, "block_id": "B1", "value": value,
+                  "text": {"type": "plain_text", "text": "Show full quotes"},
+                  "action_ts": f"{time.time():.6f}"}  # fmt: skip
+        payload = {"type": "block_actions", "team": {"id": "T1", "domain": "t1"},
+                   "user": {"id": user, "team_id": "T1"}, "api_app_id": "A1",
+                   "container": {"type": "message", "message_ts": "1700000000.000500",
+                                 "channel_id": "D1", "is_ephemeral": False},
+                   "trigger_id": "1.2.3", "channel": {"id": "D1", "name": "directmessage"},
+                   "message": {"type": "message", "ts": "1700000000.000500", "text": "…"},
+                   "response_url": response_url, "actions": [action]}  # fmt: skip
+        form = urlencode({"payload": json.dumps(payload)})
+        return await self.send(form, "application/x-www-form-urlencoded", **kwargs)
+
     async def health(self) -> dict[str, Any]:
         async with self.session.get(f"{self.url}/healthz") as resp:
             assert resp.status == 200

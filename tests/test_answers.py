@@ -326,3 +326,29 @@ def test_a_bad_min_confidence_is_a_configuration_error(
     monkeypatch.setenv("POLICY_QA_MIN_CONFIDENCE", setting)
     with pytest.raises(ConfigurationError, match="from 0 to 1"):
         min_confidence_setting()
+
+
+def test_a_row_with_an_empty_edge_cell_still_pairs_with_its_header() -> None:
+    from assistant.answers import Citation, Span
+
+    def row(quote: str, header: str) -> Citation:
+        return Citation(quote, "p.docx", 10, 20, "s", "l", None, 1.0, header=Span(header, 0, 5))
+
+    extracted = row(" | Two 27-inch monitors", "Laptop | Monitors")
+    assert extracted.header_pairs() == [("Laptop", ""), ("Monitors", "Two 27-inch monitors")]
+    markdown = row("| Sales | MacBook Air |", "| Role | Laptop |")
+    assert markdown.header_pairs() == [("Role", "Sales"), ("Laptop", "MacBook Air")]
+
+
+def test_a_locator_counts_paragraphs_from_the_start_of_the_section(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    (tmp_path / "handbook.md").write_text(
+        "# Handbook\n\nWelcome to the company.\n\nRead this first.\n\n## Sick leave\n\n"
+        "Call your manager before ten.\n\nAfter seven days you need a fit note from a doctor.\n",
+        encoding="utf-8",
+    )
+    answer = Assistant.load(tmp_path, cache_dir=cache_dir).answer(
+        "When do I need a fit note from a doctor?"
+    )
+    assert answer.citations[0].locator == "“Sick leave”, paragraph 2"

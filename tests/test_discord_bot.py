@@ -20,7 +20,7 @@ from adapters import discord_bot
 from adapters.discord_bot import FAILED, create_bot, render_payloads
 from adapters.limits import PerUserRateLimiter
 from assistant import Answer, Assistant, Citation
-from assistant.answers import SURE_HEADER, UNSURE
+from assistant.answers import SURE_HEADER, UNSURE, answering_clause, shown_spans
 from tests.doubles import BrokenAssistant, SlowAssistant
 from tests.fake_discord import discord_world
 
@@ -62,10 +62,62 @@ def test_payloads_quote_and_cite_each_passage(assistant: Assistant) -> None:
         quote_line = next(line for line in lines if first_words in line)
         assert quote_line.startswith("> ")
         assert f"paragraph {citation.locator.split()[-1]}" in content
-    assert content.count(f"[{doc.title}](<{doc.url}>)") == len(answer.citations)
+    # Each attribution links the title (shortened; <...> keeps Discord from adding a preview)
+    assert content.count(f"](<{doc.url}>) · paragraph ") == len(answer.citations)
     speakers = [c.speaker or "narration" for c in answer.citations]
     assert sum(content.count(f"— {s} · ") for s in set(speakers)) == len(answer.citations)
-    assert f"{doc.publisher}, {doc.author}, {doc.date}" in content
+    # and the source is named in full once, under the last quote
+    assert (
+        content.count(f"-# Source: *{doc.title}*, {doc.publisher}, {doc.author}, {doc.date}") == 1
+    )
+
+
+def test_the_headline_answer_is_one_message_with_its_answer_in_the_first_400_characters(
+    assistant: Assistant,
+) -> None:
+    answer = assistant.answer(KASPERSKY)
+    [payload] = render_payloads(answer, assistant)
+    assert_within_discord_limits(payload)
+    content = payload["content"]
+    assert len(content) < 2000 and payload["flags"] == 4  # SUPPRESS_EMBEDS: no link previews
+    first, *others = answer.citations
+    bold = answering_clause(KASPERSKY, first.quote)
+    assert bold is not None
+    assert content.index(f"**{first.quote[bold[0] : bold[1]]}**") < 400
+    unbolded = content.replace("**", "")
+    assert first.quote in unbolded  # the first quote whole, before any other
+    for citation in others:  # the others, the words around their answers
+        assert citation.quote not in unbolded
+        parts = shown_spans(KASPERSKY, citation)
+        assert unbolded.index(first.quote) < unbolded.index(parts[0].quote)
+        assert all(part.quote in unbolded for part in parts)
+    # each attribution on one short line
+    attributions = [line for line in content.split("\n") if line.startswith("— ")]
+    assert len(attributions) == 3 and all(len(a) < 200 for a in attributions)
+    # the full form is still there, for `ask --as discord --full`
+    full = render_payloads(answer, assistant, full=True)
+    assert all(c.quote in "".join(p["content"] for p in full).replace("**", "") for c in others)
+
+
+def test_the_documents_own_voice_is_not_a_quotation(northwind: Assistant) -> None:
+    own = render_payloads(northwind.answer("How long do refunds take?"), northwind)[0]["content"]
+    assert "\n— Northwind Logistics Ltd · *Returns policy* · “Returns”, paragraph 1" in own
+    founder = render_payloads(northwind.answer("Why are returns free?"), northwind)[0]["content"]
+    assert "\n— Jane Okafor · *Returns policy*" in founder
+    assert "as quoted" not in own + founder and "narration" not in own + founder
+
+
+def test_a_table_row_is_shown_as_column_value_pairs(northwind: Assistant) -> None:
+    answer = northwind.answer("Which van do drivers get?")
+    row = next(c for c in answer.citations if c.quote.startswith("| Drivers"))
+    assert row.header is not None and row.header.quote == "| Role | Van | Phone |"
+    content = render_payloads(answer, northwind)[0]["content"]
+    assert (
+        "> **Role:** Drivers\n> **Van:** Ford Transit with a tail lift\n"
+        f"> **Phone:** A work phone with the route app (ask @{ZWSP}everyone in IT for one)\n— "
+    ) in content
+    assert_no_live_mentions(content)
+    assert "| Drivers |" not in content
 
 
 @pytest.mark.parametrize("caveat", [None, UNSURE, "The documents don't mention “Facebook”."])
@@ -127,7 +179,8 @@ def test_long_answer_splits_at_2000_and_2001_between_quotes(assistant: Assistant
     citations = _paragraph_citations(assistant)
 
     def rendered(chosen: tuple[Citation, ...], pad: int) -> list[dict[str, Any]]:
-        return render_payloads(Answer("Why x" + "x" * pad, True, "", chosen), assistant)
+        answer = Answer("Why x" + "x" * pad, True, "", chosen)
+        return render_payloads(answer, assistant, full=True)  # every quote whole
 
     # Quotes that, with a short question, fill one message to between 1,850 and 2,000 characters.
     chosen = next(
@@ -162,7 +215,9 @@ def test_a_quote_longer_than_a_message_is_cut_into_block_quotes(assistant: Assis
     for payload in payloads:
         assert_within_discord_limits(payload)
     text = "\n".join(p["content"] for p in payloads)
-    assert text.count("— narration · ") == 1 and "paragraph 1" in payloads[-1]["content"]
+    # One attribution, after the last piece (with one voice, "narration" would say nothing)
+    assert text.count("\n— ") == 1 and "· paragraph 1" in payloads[-1]["content"]
+    assert "narration" not in text
     quoted = [line[2:] for line in text.split("\n") if line.startswith("> ")]
     assert " ".join(" ".join(quoted).split()) == " ".join(long.quote.split())
 
@@ -204,6 +259,20 @@ async def test_slash_ask_defers_then_answers_as_follow_up(assistant: Assistant) 
     assert not result.ephemeral
     requests = [e.path.split("/")[1] for e in world.env.http_requests if e.method == "POST"]
     assert requests.index("interactions") < requests.index("webhooks")
+
+
+async def test_answers_suppress_link_previews(assistant: Assistant) -> None:
+    async with discord_world(create_bot(assistant)) as world:
+        assert world.bot.user is not None
+        await world.alice.slash(world.channel, "ask", question=KASPERSKY)
+        await world.alice.send(world.channel, f"<@{world.bot.user.id}> {KASPERSKY}")
+        await world.alice.send_dm(KASPERSKY)
+        replies = world.bot_messages()
+    sent = world.posted("webhooks") + world.posted("messages")
+    assert len(sent) == 3  # the follow-up, the reply to the mention, the DM
+    for body in sent:  # MessageFlags.suppress_embeds, as Discord receives it
+        assert body["flags"] & 4 and body["allowed_mentions"]["parse"] == []
+    assert replies and all(m.flags.suppress_embeds for m in replies)
 
 
 async def test_slash_ask_private_is_ephemeral(assistant: Assistant) -> None:

@@ -68,12 +68,14 @@ def test_unreadable_binary_and_foreign_files_are_skipped_with_warnings(
     (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02PK")
     (tmp_path / "latin1.txt").write_bytes("caf\xe9 cr\xe8me".encode("latin-1"))
     (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.4")
+    (tmp_path / "slides.pptx").write_bytes(b"PK\x03\x04")
     (tmp_path / ".hidden.md").write_text("secret", encoding="utf-8")
     docs = load_documents(tmp_path)
     assert [d.path.name for d in docs] == ["good.md"]
     assert "binary.txt: it looks like a binary file" in caplog.text
     assert "latin1.txt: it is not UTF-8 text" in caplog.text
-    assert "scan.pdf: not a supported format" in caplog.text
+    assert "scan.pdf: it is damaged or not a PDF" in caplog.text
+    assert "slides.pptx: not a supported format" in caplog.text
     assert ".hidden" not in caplog.text
 
 

@@ -27,7 +27,7 @@ from adapters import slack_app
 from adapters.limits import PerUserRateLimiter
 from adapters.slack_app import SORRY, create_app, create_web_app
 from adapters.slack_http import WebRunner
-from adapters.slack_render import render_payloads
+from adapters.slack_render import escape, render_payloads
 from assistant import Answer, Assistant
 from tests.doubles import BrokenAssistant, SlowAssistant
 from tests.fake_slack import SECRET, FakeSlack, Running, dm, mention
@@ -124,6 +124,41 @@ async def test_dm_is_answered_in_the_dm(serve_app, slack, assistant):
     [post] = await slack.wait_for("chat.postMessage")
     assert post["channel"] == "D1" and "thread_ts" not in post
     assert post["blocks"] == render_payloads(assistant.answer(QUESTION), assistant)[0]["blocks"]
+
+
+@session_loop
+async def test_show_full_quotes_answers_the_clicker_in_full(serve_app, slack, assistant):
+    app = await serve_app(assistant)
+    await app.event(dm(QUESTION))
+    [post] = await slack.wait_for("chat.postMessage")
+    [actions] = [b for b in post["blocks"] if b["type"] == "actions"]
+    [button] = actions["elements"]
+    assert button["text"]["text"] == "Show full quotes" and button["value"] == QUESTION
+    status, latency = await app.click(button["value"], f"{slack.url}/response/1", user="U2")
+    assert status == 200 and latency < 3.0
+    [full] = await slack.wait_for("response_url")
+    # for the clicker alone, under the compact answer (which stays as it was)
+    assert full["response_type"] == "ephemeral" and full["replace_original"] is False
+    answer = assistant.answer(QUESTION)
+    [expected] = render_payloads(answer, assistant, full=True)
+    assert full["blocks"] == expected["blocks"]
+    shown = "".join(b["text"]["text"] for b in full["blocks"] if b["type"] == "section")
+    for citation in answer.citations:  # every quote whole
+        assert escape(citation.quote) in shown.replace("*", "").replace("> ", "")
+    assert not any(b["type"] == "actions" for b in full["blocks"])
+
+
+@session_loop
+async def test_show_full_quotes_is_acked_within_3_seconds_with_a_slow_core(
+    serve_app, slack, assistant
+):
+    app = await serve_app(SlowAssistant(assistant, delay=4.0))
+    question = "<!channel> why & how was Kaspersky banned?"  # comes back as escaped as it went
+    status, latency = await app.click(escape(question), f"{slack.url}/response/1")
+    assert status == 200 and latency < 3.0
+    [full] = await slack.wait_for("response_url")
+    assert full["response_type"] == "ephemeral"
+    assert "Question: &lt;!channel&gt; why &amp; how was Kaspersky banned?" in texts(full)
 
 
 @session_loop

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,12 +13,14 @@ from adapters.slack_render import (
     MAX_BLOCKS,
     NOT_COVERED,
     SECTION_LIMIT,
+    ZWSP,
+    _mark,
     escape,
     quote_sections,
     render_payloads,
 )
 from assistant import Answer, Assistant, Citation
-from assistant.answers import UNSURE
+from assistant.answers import UNSURE, answering_clause, shown_spans
 
 # Slack refused messages near 13k characters (msg_blocks_too_long): the margin we promise.
 MESSAGE_CEILING = 12_000
@@ -61,7 +64,7 @@ def test_section_boundary_3000_and_3001(quote_chars: int, sections: int) -> None
 
 def test_long_answer_is_split_at_quote_boundaries_within_limits(assistant: Assistant) -> None:
     answer = long_answer(assistant, [2_500, 2_990, 2_995, 6_000])
-    payloads = render_payloads(answer, assistant)
+    payloads = render_payloads(answer, assistant, full=True)  # what "Show full quotes" posts
     assert len(payloads) > 1
     for payload in payloads:
         assert_within_limits(payload)
@@ -70,6 +73,71 @@ def test_long_answer_is_split_at_quote_boundaries_within_limits(assistant: Assis
         [holder] = holders  # one quote, one message: never split across messages
         pieces = [line[2:] for s in sections_of(holder) for line in s.split("\n")]
         assert escape(citation.quote) in "".join(pieces)
+
+
+def test_the_headline_answer_is_one_section_per_quote_the_first_whole_and_bold(
+    assistant: Assistant,
+) -> None:
+    answer = assistant.answer("Why was Kaspersky banned?")
+    [payload] = render_payloads(answer, assistant)
+    assert_within_limits(payload)
+    first, *others = answer.citations
+    sections = sections_of(payload)
+    assert len(sections) == len(answer.citations) == 3  # one section per quote
+    bold = answering_clause(answer.question, first.quote)
+    assert bold is not None
+    assert sections[0] == f"> {_mark(first.quote, 0, len(first.quote), bold)}"
+    assert f"*{escape(first.quote[bold[0] : bold[1]])}*" in sections[0]
+    for section, citation in zip(sections[1:], others, strict=True):
+        parts = shown_spans(answer.question, citation)
+        assert all(escape(p.quote) in section.replace("*", "") for p in parts)
+        assert escape(citation.quote) not in section.replace("*", "")
+    contexts = [b["elements"][0]["text"] for b in payload["blocks"] if b["type"] == "context"]
+    assert contexts[-1].startswith("Source: “Eugene Kaspersky Writes an Open Letter")
+    assert contexts[1].startswith("Eugene Kaspersky · <https://") and contexts[1].endswith(
+        "· paragraph 3"
+    )
+    actions = payload["blocks"][-1]
+    assert actions["type"] == "actions"
+    assert actions["elements"][0]["action_id"] == "show_full_quotes"
+    assert actions["elements"][0]["value"] == answer.question
+
+    [full] = render_payloads(answer, assistant, full=True)  # what the button posts
+    assert_within_limits(full)
+    assert [s.replace("*", "") for s in sections_of(full)] == [
+        f"> {escape(c.quote)}" for c in answer.citations
+    ]
+    assert not any(b["type"] == "actions" for b in full["blocks"])
+
+
+def test_an_answer_shown_whole_has_no_button(northwind: Assistant) -> None:
+    [payload] = render_payloads(northwind.answer("How long do refunds take?"), northwind)
+    assert not any(b["type"] == "actions" for b in payload["blocks"])
+
+
+def test_labels_name_the_documents_own_voice_and_leave_out_lone_narration(
+    northwind: Assistant, tmp_path: Path, cache_dir: Path
+) -> None:
+    [own] = render_payloads(northwind.answer("How long do refunds take?"), northwind)
+    assert (
+        texts(own).count("Northwind Logistics Ltd · “Returns policy” · “Returns”, paragraph") == 1
+    )
+    (tmp_path / "refunds.md").write_text("Refunds are paid within 14 days of a return.")
+    tiny = Assistant.load(tmp_path, cache_dir=cache_dir)
+    [alone] = render_payloads(tiny.answer("How are refunds paid?"), tiny)
+    assert "narration" not in texts(alone) and "“Refunds” · paragraph 1" in texts(alone)
+
+
+def test_a_table_row_is_shown_as_column_value_pairs(northwind: Assistant) -> None:
+    answer = northwind.answer("Which van do drivers get?")
+    assert any(c.quote.startswith("| Drivers") and c.header for c in answer.citations)
+    [payload] = render_payloads(answer, northwind)
+    assert_within_limits(payload)
+    assert (
+        "> *Role:* Drivers\n> *Van:* Ford Transit with a tail lift\n"
+        f"> *Phone:* A work phone with the route app (ask @{ZWSP}everyone in IT for one)"
+    ) in sections_of(payload)
+    assert "| Drivers |" not in texts(payload)
 
 
 @pytest.mark.parametrize("caveat", [None, UNSURE, "The documents don't mention “Facebook”."])
