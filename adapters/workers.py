@@ -124,6 +124,7 @@ def serve_workers(
         sys.stderr.flush()
         pid = os.fork()
         if pid:
+            log.info("Started worker %d (pid %d)", number, pid)
             return pid
         status = EXIT_ERROR
         try:  # the worker: never returns into the parent's code
@@ -152,6 +153,8 @@ def serve_workers(
 
     def stop(signum: int, _: FrameType | None) -> None:
         nonlocal stopping
+        if not stopping:
+            log.info("Stopping %d workers (%s)", len(children), signal.Signals(signum).name)
         stopping = True
         for pid in children:
             with contextlib.suppress(ProcessLookupError):
@@ -181,6 +184,7 @@ def serve_workers(
             break
         number = children.pop(pid)
         exit_code = os.waitstatus_to_exitcode(wait_status)
+        log.info("Worker %d (pid %d) exited (%d)", number, pid, exit_code)
         if stopping:
             code = code or max(exit_code, 0)
             continue

@@ -96,9 +96,14 @@ class Worker:
         try:
             return self.process.wait(timeout)
         except subprocess.TimeoutExpired:
+            stuck = subprocess.run(["ps", "-o", "pid,stat,etime,wchan:20,cmd", "--ppid",
+                                    str(self.process.pid)], capture_output=True, text=True)  # fmt: skip
             self.process.kill()
             self.process.wait()
-            raise
+            raise AssertionError(
+                f"still running {timeout} s after signal {sig}:\n{stuck.stdout}\n"
+                f"{self.output()[-4000:]}"
+            ) from None
 
 
 class Nginx:

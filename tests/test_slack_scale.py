@@ -83,14 +83,19 @@ async def test_two_workers_behind_nginx_answer_each_event_once(
         front = Running(nginx.url, session)
         upstreams = {f"127.0.0.1:{w.port}" for w in workers}
 
-        def events_went_to(since: int) -> set[str]:
-            return {u for _, uri, u in nginx.requests()[since:] if uri == "/slack/events"}
+        async def events_went_to(since: int, count: int) -> set[str]:
+            # nginx logs a request just after answering it: wait for its `count` lines
+            deadline = time.monotonic() + 5
+            while len(done := nginx.requests()[since:]) < count:
+                assert time.monotonic() < deadline, done
+                await asyncio.sleep(0.02)
+            return {u for _, uri, u in done if uri == "/slack/events"}
 
         # The same event three times, spread over both workers: one answer.
         before = len(nginx.requests())
         for _ in range(3):
             assert (await front.event(dm(QUESTION, channel="D3"), event_id="EvThrice"))[0] == 200
-        assert events_went_to(before) == upstreams
+        assert await events_went_to(before, 3) == upstreams
         await quiet_then(slack, "chat.postMessage", "D3", 1)
         assert len(answers_to(slack, "D3")) == 1
 
@@ -100,7 +105,7 @@ async def test_two_workers_behind_nginx_answer_each_event_once(
         assert (await front.event(twin, event_id="EvMention"))[0] == 200
         assert (await front.event(dm(f"<@UBOT> {QUESTION}", ts=ts, channel="D4"),
                                   event_id="EvMessage"))[0] == 200  # fmt: skip
-        assert events_went_to(before) == upstreams
+        assert await events_went_to(before, 2) == upstreams
         await quiet_then(slack, "chat.postMessage", "D4", 1)
         assert len(answers_to(slack, "D4")) == 1
 
@@ -109,7 +114,7 @@ async def test_two_workers_behind_nginx_answer_each_event_once(
         for n in range(6):
             status, _ = await front.command(QUESTION, f"{slack.url}/response/b{n}", user="U6")
             assert status == 200
-        assert events_went_to(before) == upstreams
+        assert await events_went_to(before, 6) == upstreams
         replies = await slack.wait_for("response_url", 6)
         await asyncio.sleep(QUIET_SECONDS)
         limited = [r for r in replies if LIMITED in r.get("text", "")]
@@ -141,6 +146,7 @@ async def test_two_workers_behind_nginx_answer_each_event_once(
         assert len(answers_to(slack, "D5")) == 4
         # The same event again: the worker that answered it knows it (in its own memory); the
         # other one, which cannot ask Redis now, answers it again.
+        await events_went_to(before, 4)
         answered_by = nginx.requests()[before][2]
         again = dm(QUESTION, channel="D5", ts="1700000001.000000", user="UR0")
         same = Running(f"http://{answered_by}", session)
@@ -155,7 +161,8 @@ async def test_two_workers_behind_nginx_answer_each_event_once(
     finally:
         if nginx is not None:
             nginx.stop()
-        codes = [w.stop() for w in workers]
+        # off the loop: the fake Slack it runs must answer the workers while they stop
+        codes = [await asyncio.to_thread(w.stop) for w in workers]
     for worker in workers:
         said = worker.output()
         warnings = [ln for ln in said.splitlines() if "cannot be reached" in ln]
@@ -216,7 +223,8 @@ async def test_serve_slack_workers_share_one_port_and_stop_together(
         children = _children(parent.process.pid)
     finally:
         started = time.monotonic()
-        code = parent.stop(signal.SIGTERM)
+        # off the loop: a worker still starting asks the fake Slack, which this loop serves
+        code = await asyncio.to_thread(parent.stop, signal.SIGTERM)
     assert code == 0 and time.monotonic() - started < 20
     for pid in children:
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
