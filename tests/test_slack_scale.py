@@ -131,7 +131,7 @@ async def test_two_workers_behind_nginx_answer_each_event_once(
         context = await another.get_context("slack:thread:C1:1700000000.000500")
         await another.close()
         assert context is not None and context["question"] == asked and context["answered"]
-        assert context["user"] == "U1" and context["cited"]
+        assert context["user"] == "U1" and context["cited"] and asked in context["context"]
 
         # Redis stops: every question is still answered, once, and nothing gets a 500.
         redis_server.stop()
