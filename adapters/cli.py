@@ -53,6 +53,9 @@ _SERVE = [
     ("SLACK_SIGNING_SECRET", "slack over HTTP: verifies requests come from Slack (required)"),
     ("SLACK_APP_TOKEN", "slack --socket: the app-level token, xapp-… (required)"),
     ("PORT", "slack over HTTP: the port (--port); default: 3000"),
+    ("SLACK_API_URL", "slack: the Web API's address; default: https://slack.com/api/"),
+    ("POLICY_QA_REDIS_URL", "redis://host:6379/0: events seen and limits shared by every worker"),
+    ("POLICY_QA_REDIS_PREFIX", "the Redis keys' prefix; default: policy-qa:"),
 ]
 
 
@@ -101,6 +104,14 @@ def _full_option(parser: argparse.ArgumentParser, more: str = "") -> None:
 def _port(text: str) -> int:
     if not (text.isascii() and text.isdigit() and 0 < int(text) < 65536):
         raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535, not {text!r}")
+    return int(text)
+
+
+def _workers(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and 0 < int(text) <= 64):
+        raise argparse.ArgumentTypeError(
+            f"must be a number of processes from 1 to 64, not {text!r}"
+        )
     return int(text)
 
 
@@ -210,6 +221,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=_port,
         default=None,
         help="slack over HTTP: the port to listen on; default: $PORT, else 3000",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="slack over HTTP: N processes answering on the one port (default 1); set "
+        "POLICY_QA_REDIS_URL so that they share events seen and limits",
     )
     summary = "what the bots' recorded questions say: problem questions by meaning, answered and refused per day, votes, citations"  # fmt: skip
     report.add_arguments(
@@ -398,14 +417,26 @@ def _serve(args: argparse.Namespace) -> int:
         status.announce()
         return assistant
 
+    if args.workers > 1 and (args.platform == "discord" or args.socket):
+        print("policy-qa: --workers is for Slack over HTTP; Discord and Socket Mode run one "
+              "process (see README, Running at scale)", file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
     if args.platform == "discord":
         from adapters import discord_bot
 
         return discord_bot.serve(load)
     from adapters import slack_app
 
+    if args.workers > 1 and not os.environ.get("POLICY_QA_REDIS_URL", "").strip():
+        log.warning("%d workers without POLICY_QA_REDIS_URL: each deduplicates events and limits "
+                    "users on its own", args.workers)  # fmt: skip
     return slack_app.serve(
-        load, socket_mode=args.socket, host=args.host, port=args.port, status=status
+        load,
+        socket_mode=args.socket,
+        host=args.host,
+        port=args.port,
+        status=status,
+        workers=args.workers,
     )
 
 

@@ -6,6 +6,9 @@ bot); OAuth2 scopes `bot applications.commands`; permissions View Channels, Send
 Messages in Threads, Read Message History, Embed Links; the token in `DISCORD_TOKEN`; optionally
 `DISCORD_GUILD_ID` to sync /ask to one server, where it appears at once (global sync can take
 up to an hour). Setup, invite and running: docs/discord.md.
+
+The client is an `AutoShardedClient`: Discord says how many shards the bot needs (one below
+1,000 servers or so; sharding is required from 2,500) and one process runs them all.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from adapters.discord_render import (
     render_payloads,
 )
 from adapters.limits import PerUserRateLimiter
+from adapters.state import MemoryState, SharedState, state_from_env
 from assistant import Assistant
 from assistant.answers import MAX_QUESTION_CHARS
 
@@ -62,13 +66,13 @@ def _send_kwargs(payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class PolicyBot(discord.Client):
+class PolicyBot(discord.AutoShardedClient):
     """Answers /ask, @mentions and DMs. Build it with `create_bot()`."""
 
     def __init__(
         self,
         assistant: Assistant,
-        limiter: PerUserRateLimiter,
+        shared: SharedState,
         guild_id: int | None = None,
         announce: Callable[[str], None] | None = None,
     ) -> None:
@@ -79,7 +83,7 @@ class PolicyBot(discord.Client):
         super().__init__(
             intents=discord.Intents.default(), allowed_mentions=discord.AllowedMentions.none()
         )
-        self.assistant, self.limiter, self.guild_id = assistant, limiter, guild_id
+        self.assistant, self.shared, self.guild_id = assistant, shared, guild_id
         self.announce = announce or (lambda line: log.info("%s", line))
         self.tree = app_commands.CommandTree(self)
         self.tree.add_command(self._ask_command())
@@ -92,7 +96,7 @@ class PolicyBot(discord.Client):
             question: app_commands.Range[str, 1, MAX_QUESTION_CHARS],
             private: bool = False,
         ) -> None:
-            if notice := self._rate_limit_notice(interaction.user.id):
+            if notice := await self._rate_limit_notice(interaction.user.id):
                 await interaction.response.send_message(**_send_kwargs(notice), ephemeral=True)
                 return
             # First response within 3 s or the interaction dies (10062): defer, then answer.
@@ -128,7 +132,7 @@ class PolicyBot(discord.Client):
         if message.guild and not any(user.id == self.user.id for user in message.mentions):
             return
         question = re.sub(rf"<@!?{self.user.id}>", " ", message.content)
-        notice = self._rate_limit_notice(message.author.id)
+        notice = await self._rate_limit_notice(message.author.id)
         if notice:
             payloads = [notice]
         else:
@@ -141,10 +145,11 @@ class PolicyBot(discord.Client):
         for payload in rest:
             await message.channel.send(**_send_kwargs(payload))
 
-    def _rate_limit_notice(self, user_id: int) -> dict[str, Any] | None:
-        if self.limiter.allow(user_id):
+    async def _rate_limit_notice(self, user_id: int) -> dict[str, Any] | None:
+        wait = await self.shared.rate_limit(f"discord:{user_id}")
+        if not wait:
             return None
-        seconds = max(1, math.ceil(self.limiter.retry_after(user_id)))
+        seconds = max(1, math.ceil(wait))
         return message_payload(RATE_LIMITED.format(seconds=seconds))
 
     async def _answer_payloads(self, question: str) -> list[dict[str, Any]]:
@@ -164,9 +169,14 @@ def create_bot(
     limiter: PerUserRateLimiter | None = None,
     guild_id: int | None = None,
     announce: Callable[[str], None] | None = None,
+    state: SharedState | None = None,
 ) -> PolicyBot:
-    """The bot, not yet connected: `serve()` runs it; tests drive it through a simulated Discord."""
-    return PolicyBot(assistant, limiter or PerUserRateLimiter(), guild_id, announce)
+    """The bot, not yet connected: `serve()` runs it; tests drive it through a simulated Discord.
+    `state` (each user's limit) defaults to `limiter`'s in memory if given, else to
+    `state_from_env()`: Redis when $POLICY_QA_REDIS_URL is set."""
+    if state is None:
+        state = MemoryState(limiter=limiter) if limiter else state_from_env()
+    return PolicyBot(assistant, state, guild_id, announce)
 
 
 def _fail(message: str) -> int:
@@ -187,9 +197,12 @@ def serve(load: Callable[[], Assistant]) -> int:
     bot = create_bot(assistant, guild_id=guild_id, announce=lambda line: print(line, flush=True))
 
     async def run() -> None:
-        async with bot:
-            await bot.login(token)
-            await bot.connect()
+        try:
+            async with bot:
+                await bot.login(token)
+                await bot.connect()
+        finally:
+            await bot.shared.close()
 
     try:
         asyncio.run(run())

@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -26,7 +27,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.limits import PerUserRateLimiter, SeenRecently
+from adapters.limits import PerUserRateLimiter
 from adapters.slack_http import AssistantSource, WebRunner, create_web_app
 from adapters.slack_render import SHOW_FULL_ACTION, escape, render_payloads, unescape
 from adapters.slack_web_api import (
@@ -37,6 +38,9 @@ from adapters.slack_web_api import (
     delivering,
     describe,
 )
+from adapters.state import MemoryState, SharedState, state_from_env
+from adapters.state.context import conversation_record
+from adapters.workers import BACKLOG
 from assistant import Assistant, KnowledgeError, PolicyQAError
 from assistant.status import Status
 
@@ -96,11 +100,14 @@ def create_app(
     signing_secret: str | None = None,
     rate_limiter: PerUserRateLimiter | None = None,
     identity: BotIdentity | None = None,
+    state: SharedState | None = None,
 ) -> AsyncApp:
     """The Bolt app. `assistant` may be a Future still loading; `client` defaults to one with
-    $SLACK_BOT_TOKEN. 429s are retried after Retry-After. The bot's identity is looked up once
-    (`identity`, else on the first request), never per request."""
-    client = client or AsyncWebClient(token=os.environ.get("SLACK_BOT_TOKEN"))
+    $SLACK_BOT_TOKEN (and $SLACK_API_URL). 429s are retried after Retry-After. The bot's identity
+    is looked up once (`identity`, else on the first request), never per request. `state` (events
+    seen, limits, conversations) defaults to `rate_limiter`'s in memory if given, else to
+    `state_from_env()`: Redis when $POLICY_QA_REDIS_URL is set, so that workers share it."""
+    client = client or _web_client()
     if not any(isinstance(h, AsyncRateLimitErrorRetryHandler) for h in client.retry_handlers):
         client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
     known = identity or BotIdentity(client)
@@ -118,30 +125,42 @@ def create_app(
         signing_secret=signing_secret,
         logger=_quiet_slack_loggers(),
     )
-    limiter = rate_limiter or PerUserRateLimiter(burst=5, per_seconds=10.0)
-    seen_events, seen_posts = SeenRecently(ttl_seconds=600), SeenRecently(ttl_seconds=600)
+    if state is None:
+        state = MemoryState(limiter=rate_limiter) if rate_limiter else state_from_env()
+    shared = state
     undelivered = Undelivered()
 
-    def first_delivery(body: dict[str, Any], event: dict[str, Any]) -> bool:
-        # Slack re-delivers events it thinks failed, and a mention also arrives as a message.
-        fresh_event = seen_events.first_time(body.get("event_id") or id(body))
-        return fresh_event and seen_posts.first_time((event.get("channel"), event.get("ts")))
+    async def first_delivery(body: dict[str, Any], event: dict[str, Any]) -> bool:
+        # Slack re-delivers events it thinks failed (maybe to another worker), and a mention
+        # also arrives as a message.
+        event_id = body.get("event_id")
+        fresh_event = not event_id or await shared.first_time(f"slack:event:{event_id}")
+        post = f"slack:post:{event.get('channel')}:{event.get('ts')}"
+        return fresh_event and await shared.first_time(post)
 
     async def answer_with(
-        question: str, user: str, post: Any, notice: Any, full: bool = False
+        question: str,
+        user: str,
+        post: Any,
+        notice: Any,
+        full: bool = False,
+        conversation: str | None = None,
     ) -> None:
-        """Answer `question` through `post(payload)`; `notice(text)` tells the asker alone."""
+        """Answer `question` through `post(payload)`; `notice(text)` tells the asker alone; the
+        question is kept as `conversation`'s context for a follow-up."""
         started = time.monotonic()
         post, notice = delivering(post), delivering(notice)
         try:
-            if not limiter.allow(user):
-                wait = max(1, round(limiter.retry_after(user)))
+            if wait_seconds := await shared.rate_limit(f"slack:{user}"):
+                wait = max(1, round(wait_seconds))
                 await notice(
                     f"You're asking faster than I can answer; please try again in {wait} s."
                 )
                 return
             core = await _resolve(assistant)
             answer = await asyncio.to_thread(core.answer, question)  # CPU work: off the event loop
+            if conversation:
+                await shared.put_context(conversation, conversation_record(answer, user))
             for payload in render_payloads(answer, core, full=full):
                 await post(payload)
             undelivered.delivered()
@@ -211,13 +230,14 @@ def create_app(
                     channel=channel, user=user, thread_ts=thread_ts, text=escape(text)
                 )
 
-        await answer_with(question, user, post, notice)
+        where = f"slack:thread:{channel}:{thread_ts}" if thread_ts else f"slack:dm:{channel}"
+        await answer_with(question, user, post, notice, conversation=where)
 
     @app.event("app_mention")
     async def on_mention(
         body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        if _ignored(event) or not first_delivery(body, event):
+        if _ignored(event) or not await first_delivery(body, event):
             return
         await reply(event, client, thread_ts=event.get("thread_ts") or event["ts"])
 
@@ -225,11 +245,21 @@ def create_app(
     async def on_message(
         body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        if event.get("channel_type") != "im" or _ignored(event) or not first_delivery(body, event):
+        if event.get("channel_type") != "im" or _ignored(event):
             return  # channel messages that mention the bot come in as app_mention
+        if not await first_delivery(body, event):
+            return
         await reply(event, client, thread_ts=event.get("thread_ts"))
 
     return app
+
+
+def _web_client() -> AsyncWebClient:
+    """A client with $SLACK_BOT_TOKEN, calling $SLACK_API_URL when set (a proxy, or a fake Slack
+    in tests and load tests) instead of https://slack.com/api/."""
+    api_url = os.environ.get("SLACK_API_URL", "").strip()
+    where: dict[str, Any] = {"base_url": api_url.rstrip("/") + "/"} if api_url else {}
+    return AsyncWebClient(token=os.environ.get("SLACK_BOT_TOKEN"), **where)
 
 
 def _ignored(event: dict[str, Any]) -> bool:
@@ -257,10 +287,13 @@ def serve(
     host: str | None = None,
     port: int | None = None,
     status: Status | None = None,
+    workers: int = 1,
+    sockets: list[Any] | None = None,
 ) -> int:
     """Run the Slack app until interrupted: HTTP on `host` (default: every interface) and `port`
     (default: $PORT, else 3000), or Socket Mode. `status` is what /healthz reports while the
-    documents load. Returns an exit code."""
+    documents load. `workers` > 1: that many processes answer on the one port (HTTP only; see
+    adapters/workers.py). Returns an exit code."""
     needed = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if socket_mode else "SLACK_SIGNING_SECRET"]
     missing = [name for name in needed if not os.environ.get(name)]
     if missing:
@@ -271,8 +304,13 @@ def serve(
                                           and int(raw_port) < 65536):  # fmt: skip
         print(f"policy-qa: PORT must be a port number, not {raw_port!r}", file=sys.stderr)
         return EXIT_CONFIG
+    if workers > 1 and not socket_mode:
+        from adapters.workers import serve_workers  # only the parent of workers needs it
+
+        worker = partial(serve, host=host, port=port, status=status)
+        return serve_workers(worker, load, host, port or int(raw_port or 3000), workers)
     try:
-        return asyncio.run(_serve(load, socket_mode, host, port, status))
+        return asyncio.run(_serve(load, socket_mode, host, port, status, sockets))
     except KeyboardInterrupt:
         return 0
 
@@ -283,12 +321,15 @@ async def _serve(
     host: str | None,
     port: int | None,
     status: Status | None,
+    sockets: list[Any] | None = None,
 ) -> int:
     future: concurrent.futures.Future[Assistant] = concurrent.futures.Future()
-    client = AsyncWebClient(token=os.environ["SLACK_BOT_TOKEN"])
+    client = _web_client()
     secret = os.environ.get("SLACK_SIGNING_SECRET")
     identity = BotIdentity(client)
-    app = create_app(future, client, signing_secret=secret, identity=identity)
+    state = state_from_env()
+    log.info("Events seen and rate limits are kept in %s", getattr(state, "where", "memory"))
+    app = create_app(future, client, signing_secret=secret, identity=identity, state=state)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         try:
@@ -306,7 +347,10 @@ async def _serve(
         web_app = create_web_app(app, future, secret or "", status=status)
         started = WebRunner(web_app, access_log=None)
         await started.setup()
-        await web.TCPSite(started, host=host, port=port).start()  # listen first: Slack's 3 s
+        for sock in sockets or []:  # a worker of several, on sockets its parent listens on
+            await web.SockSite(started, sock, backlog=BACKLOG).start()
+        if not sockets:
+            await web.TCPSite(started, host=host, port=port).start()  # listen first: Slack's 3 s
         # each address: with $PORT 0, IPv4 and IPv6 get a free port each
         urls = [f"http://{a[0]}:{a[1]}" if "." in a[0] else f"http://[{a[0]}]:{a[1]}"
                 for a in started.addresses]  # fmt: skip
@@ -325,11 +369,11 @@ async def _serve(
             print(
                 f"policy-qa: Slack rejected the token ({e.response.get('error')})", file=sys.stderr
             )
-            await _stop(started)
+            await _stop(started, state)
             return EXIT_CONFIG
         if socket_mode:
             print(f"policy-qa: cannot reach Slack ({type(e).__name__})", file=sys.stderr)
-            await _stop(started)
+            await _stop(started, state)
             return EXIT_ERROR
         # HTTP mode: keep acking (and /healthz up); the look-up goes on with backoff
         log.warning("Cannot reach Slack to look up the bot (%s); serving anyway and retrying "
@@ -359,12 +403,13 @@ async def _serve(
     stopped.cancel()
     if retrying is not None:
         retrying.cancel()
-    await _stop(started)
+    await _stop(started, state)
     return code
 
 
-async def _stop(started: Any) -> None:
+async def _stop(started: Any, state: SharedState) -> None:
     if isinstance(started, web.AppRunner):
         await started.cleanup()
     else:
         await started.close_async()
+    await state.close()

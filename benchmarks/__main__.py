@@ -20,8 +20,9 @@ from pathlib import Path
 from benchmarks import coldstart, indexing, pdf_indexing, report, serving
 from benchmarks.prepare import Prepared, prepare
 
-FIGURES = ("latency", "memory", "indexing", "reindex", "pdf", "coldstart", "slack")
-DEFAULT = ("latency", "memory", "indexing", "reindex", "pdf", "coldstart")  # slack: see --only
+FIGURES = ("latency", "memory", "indexing", "reindex", "pdf", "coldstart", "slack", "scale")
+# slack: see --only; scale (1, 2, 4 Slack workers behind nginx) needs redis-server and nginx
+DEFAULT = ("latency", "memory", "indexing", "reindex", "pdf", "coldstart", "scale")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -117,6 +118,7 @@ def main() -> int:
         "pdf": lambda: pdf_indexing.measure(100 if args.quick else 500, 1 if args.quick else 2),
         "coldstart": lambda: coldstart.cold_start(prepared, runs),
         "slack": lambda: _slack(args.quick),
+        "scale": lambda: _scale(args.quick),
     }
     sections = []
     for name in FIGURES:
@@ -147,6 +149,12 @@ def _slack(quick: bool) -> report.Section:
     from benchmarks import slack_load
 
     return slack_load.measure(quick)
+
+
+def _scale(quick: bool) -> report.Section:
+    from benchmarks import slack_scale
+
+    return slack_scale.measure(quick)
 
 
 if __name__ == "__main__":

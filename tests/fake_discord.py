@@ -36,6 +36,9 @@ class World:
 
 @asynccontextmanager
 async def discord_world(bot: discord_bot.PolicyBot, **options: Any) -> AsyncIterator[World]:
+    # The bot is an AutoShardedClient, which asks Discord how many shards it needs: simcord
+    # is told instead.
+    options.setdefault("shard_count", 1)
     async with simcord.run(bot, **options) as env:
         guild = env.create_guild()
         channel = guild.create_text_channel("general")
