@@ -43,7 +43,7 @@ def test_a_two_column_paper_reads_in_order_without_its_running_header_and_footer
     assert not re.search(r"Page \d of 3", text)  # footers
     found = [p for p in _source_paragraphs() if p in text]
     # The two that are not: "evidence-based" and "self-declaration", the author's own hyphens
-    # broken at a line end, which the text cannot tell from the typesetter's (see pdf.py).
+    # broken at a line end, which the text cannot tell from the typesetter's (see pdf/text.py).
     assert len(found) == 27 and len(_source_paragraphs()) == 29
     assert [text.index(p) for p in found] == sorted(text.index(p) for p in found)
     assert "evidencebased" in text and "selfdeclaration" in text

@@ -7,6 +7,8 @@ both databases). A test checks that these tables and the migrations' result do n
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import (
     Boolean,
     Column,
@@ -86,3 +88,8 @@ question_vectors = Table(
     Column("stored_at", DateTime(), nullable=False),
     Index(f"ix_{PREFIX}question_vectors_stored_at", "stored_at"),
 )
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """A moment as the tables keep it: in UTC, without a time zone (a naive one is UTC already)."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
