@@ -421,11 +421,16 @@ async def test_with_slack_unreachable_requests_are_acked_and_the_failure_logged_
 
 
 @pytest.fixture
-def slack_env(monkeypatch: pytest.MonkeyPatch, slack: FakeSlack) -> pytest.MonkeyPatch:
+def slack_env(
+    monkeypatch: pytest.MonkeyPatch, slack: FakeSlack, tmp_path: Path
+) -> pytest.MonkeyPatch:
     """`serve()`'s environment, its Web API client pointed at the fake Slack."""
     monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
     monkeypatch.setenv("PORT", "0")
+    # serve opens the records database: in the test's folder, never the user's own
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("POLICY_QA_DATABASE_URL", raising=False)
     monkeypatch.setattr(
         slack_app, "AsyncWebClient", partial(AsyncWebClient, base_url=f"{slack.url}/api/")
     )
