@@ -3,38 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import json
-import logging
-import math
-import re
-import socket
-import threading
 import time
-from collections.abc import AsyncIterator, Callable
-from functools import partial
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
-import aiohttp
-import numpy as np
 import pytest
-from aiohttp import web
-from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters import slack_app
-from adapters.limits import PerUserRateLimiter
-from adapters.slack_app import SORRY, create_app, create_web_app
-from adapters.slack_http import WebRunner
 from adapters.slack_render import escape, render_payloads
 from assistant import Answer, Assistant
-from tests.doubles import BrokenAssistant, SlowAssistant
-from tests.fake_slack import SECRET, FakeSlack, Running, dm, mention
+from tests.doubles import SlowAssistant
+from tests.fake_slack import FakeSlack, dm, mention
+from tests.slack_apps import StartApp, app_server
 from tests.test_slack_render import assert_within_limits, long_answer, texts
 
-TOKEN = "xoxb-SENTINEL-T0KEN-0000"
-TEXT_SENTINEL = "zebracornflakes"  # user text that must never reach the logs
 QUESTION = "Why was Kaspersky banned?"
 QUIET_SECONDS = 1.5  # how long "no further reply" is watched for
 session_loop = pytest.mark.asyncio(loop_scope="session")
@@ -59,30 +40,9 @@ async def slack() -> AsyncIterator[FakeSlack]:
 
 
 @pytest.fixture
-async def serve_app(slack: FakeSlack) -> AsyncIterator[Callable[..., Any]]:
-    runners: list[web.AppRunner] = []
-    session = aiohttp.ClientSession()
-
-    async def start(
-        source: Any,
-        limiter: PerUserRateLimiter | None = None,
-        api: str | None = None,
-        status: Any = None,
-    ) -> Running:
-        client = AsyncWebClient(token=TOKEN, base_url=api or f"{slack.url}/api/")
-        app = create_app(source, client, signing_secret=SECRET, rate_limiter=limiter)
-        runner = WebRunner(create_web_app(app, source, SECRET, status=status), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        runners.append(runner)
-        return Running(f"http://127.0.0.1:{runner.addresses[0][1]}", session)
-
-    yield start
-    await asyncio.sleep(0.1)  # let background listeners finish before their loop goes on
-    await session.close()
-    for runner in runners:
-        await runner.cleanup()
+async def serve_app(slack: FakeSlack) -> AsyncIterator[StartApp]:
+    async with app_server(slack) as start:
+        yield start
 
 
 @session_loop
@@ -269,34 +229,6 @@ async def test_mentions_inside_a_document_are_posted_defanged(serve_app, slack, 
 
 
 @session_loop
-async def test_slow_core_is_still_acked_within_3_seconds(serve_app, slack, assistant):
-    app = await serve_app(SlowAssistant(assistant, delay=5.0))
-    status, command_latency = await app.command(QUESTION, f"{slack.url}/response/1")
-    _, event_latency = await app.event(dm(QUESTION))
-    assert status == 200 and command_latency < 3.0 and event_latency < 3.0
-    started = time.monotonic()
-    await slack.wait_for("response_url")
-    await slack.wait_for("chat.postMessage")
-    answered_after = time.monotonic() - started
-    print(f"ack latency with a 5 s core: /ask {command_latency * 1000:.0f} ms, "
-          f"event {event_latency * 1000:.0f} ms; answers after {answered_after:.1f} s")  # fmt: skip
-
-
-@session_loop
-async def test_still_loading_model_acks_and_answers_once_loaded(serve_app, slack, assistant):
-    loading: concurrent.futures.Future[Assistant] = concurrent.futures.Future()
-    app = await serve_app(loading)
-    assert await app.health() == {"model_loaded": False}
-    status, latency = await app.command(QUESTION, f"{slack.url}/response/1")
-    assert status == 200 and latency < 3.0
-    await asyncio.sleep(0.5)
-    assert slack.posted("response_url") == []
-    loading.set_result(assistant)
-    await slack.wait_for("response_url")
-    assert await app.health() == {"model_loaded": True}
-
-
-@session_loop
 async def test_long_answer_is_posted_in_order_within_limits(serve_app, slack, assistant):
     answer = long_answer(assistant, [2_900, 2_900, 2_900, 2_900, 2_900])
     app = await serve_app(FixedAnswer(assistant, answer))
@@ -306,267 +238,3 @@ async def test_long_answer_is_posted_in_order_within_limits(serve_app, slack, as
     assert [p["blocks"] for p in posts] == [p["blocks"] for p in expected]
     for post in posts:
         assert_within_limits(post)
-
-
-@session_loop
-async def test_429_from_slack_is_retried_after_retry_after(serve_app, slack, assistant):
-    slack.rate_limit_next = 1
-    app = await serve_app(assistant)
-    await app.event(dm(QUESTION))
-    await slack.wait_for("chat.postMessage", count=2)
-    times = [t for name, _, t in slack.calls if name == "chat.postMessage"]
-    assert times[1] - times[0] >= 0.9  # Retry-After: 1
-    await asyncio.sleep(QUIET_SECONDS)
-    assert len(slack.posted()) == 2 and slack.rate_limit_next == 0
-
-
-@session_loop
-async def test_rate_limited_user_gets_a_short_kind_reply(serve_app, slack, assistant):
-    app = await serve_app(assistant, limiter=PerUserRateLimiter(burst=1, per_seconds=60))
-    await app.event(mention(QUESTION), event_id="Ev1")
-    await slack.wait_for("chat.postMessage")
-    await app.event(mention(QUESTION, ts="1700000000.000999"), event_id="Ev2")
-    [notice] = await slack.wait_for("chat.postEphemeral")
-    assert notice["user"] == "U1" and "try again in" in notice["text"]
-    assert len(slack.posted()) == 1
-
-
-@session_loop
-async def test_internal_error_gives_a_kind_reply_and_logs_the_traceback(
-    serve_app, slack, assistant, caplog
-):
-    caplog.set_level(logging.INFO)
-    app = await serve_app(BrokenAssistant(assistant))
-    await app.event(dm(QUESTION))
-    [post] = await slack.wait_for("chat.postMessage")
-    assert post["text"] == SORRY and "index file is corrupt" not in texts(post)
-    await app.command(QUESTION, f"{slack.url}/response/1")
-    [reply] = await slack.wait_for("response_url")  # "Looking…" went back as the ack itself
-    assert reply["text"] == SORRY and reply["response_type"] == "ephemeral"
-    [failure, *_] = [r for r in caplog.records if r.name == "adapters.slack_app" and r.exc_info]
-    assert failure.levelno == logging.ERROR and "index file is corrupt" in caplog.text
-    assert "Traceback" in caplog.text and "Traceback" not in texts(post)
-
-
-@session_loop
-async def test_tokens_and_user_text_never_reach_logs_at_info(serve_app, slack, assistant, caplog):
-    caplog.set_level(logging.DEBUG)  # as if run with -vv: the bolt loggers copy the root level
-    app = await serve_app(assistant)
-    question = f"{TEXT_SENTINEL} why was Kaspersky banned?"
-    await app.event(dm(question), secret="wrong")
-    await app.event(dm(question))
-    await app.event(mention(question), event_id="Ev2")
-    await app.command(question, f"{slack.url}/response/1")
-    channel_message = {"type": "message", "channel_type": "channel", "channel": "C9",
-                       "text": TEXT_SENTINEL, "user": "U1", "ts": "1.2"}  # fmt: skip
-    await app.event(channel_message, event_id="Ev3")
-    await slack.wait_for("chat.postMessage", count=2)
-    await slack.wait_for("response_url")
-    # Bolt's own check logs the raw body of a request it rejects, at INFO.
-    bolt_app = create_app(
-        assistant, AsyncWebClient(token=TOKEN, base_url=f"{slack.url}/api/"), signing_secret=SECRET
-    )
-    rejected = await bolt_app.async_dispatch(
-        AsyncBoltRequest(
-            body=json.dumps({"event": {"text": TEXT_SENTINEL}}),
-            headers={"x-slack-signature": "v0=00"},
-        )
-    )
-    assert rejected.status == 401
-    assert TEXT_SENTINEL in texts(slack.posted()[0])  # the text did flow through the app
-    shown = [r for r in caplog.records if r.levelno >= logging.INFO]
-    assert shown, "expected some logging to check"
-    for record in shown:
-        message = record.getMessage() + (str(record.exc_info) if record.exc_info else "")
-        for secret in (TEXT_SENTINEL, TOKEN, SECRET):
-            assert secret not in message, f"{secret!r} logged by {record.name}: {message}"
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on: connections to it are refused."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@session_loop
-@pytest.mark.parametrize("outage", ["refused", "503"])
-async def test_with_slack_unreachable_requests_are_acked_and_the_failure_logged_once(
-    serve_app, slack, assistant, caplog, outage
-):
-    caplog.set_level(logging.INFO)
-    if outage == "refused":
-        nowhere = f"http://127.0.0.1:{closed_port()}"
-        app = await serve_app(assistant, api=f"{nowhere}/api/")
-    else:  # Slack's edge answers, but 503 to every call
-        slack.down, nowhere = True, slack.url
-        app = await serve_app(assistant)
-    started = time.monotonic()
-    for n in range(10):
-        status, latency = await app.command(QUESTION, f"{nowhere}/response/{n}", user=f"U{n}")
-        assert status == 200 and latency < 3.0
-        status, latency = await app.event(dm(QUESTION, ts=f"1.{n}"), event_id=f"Ev{n}")
-        assert status == 200 and latency < 3.0
-        await asyncio.sleep(0.1)
-    elapsed = time.monotonic() - started
-    await asyncio.sleep(QUIET_SECONDS)  # the answers' delivery fails meanwhile
-    if outage == "503":  # counted at the fake's edge: one look-up per backoff step (1, 2, 4 s…)
-        lookups = len(slack.posted("auth.test"))
-        assert 1 <= lookups <= 1 + math.log2(1 + elapsed), (lookups, elapsed)
-        assert len(slack.posted("response_url")) == 10  # the answers were sent, and refused
-    shown = [r for r in caplog.records if r.levelno >= logging.WARNING]
-    undelivered = [r for r in shown if "Could not deliver answers to Slack" in r.getMessage()]
-    assert len(undelivered) == 1 and len(shown) <= 3, [r.getMessage() for r in shown]
-    assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.exc_info]
-
-
-@pytest.fixture
-def slack_env(
-    monkeypatch: pytest.MonkeyPatch, slack: FakeSlack, tmp_path: Path
-) -> pytest.MonkeyPatch:
-    """`serve()`'s environment, its Web API client pointed at the fake Slack."""
-    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
-    monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
-    monkeypatch.setenv("PORT", "0")
-    # serve opens the records database: in the test's folder, never the user's own
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.delenv("POLICY_QA_DATABASE_URL", raising=False)
-    monkeypatch.setattr(
-        slack_app, "AsyncWebClient", partial(AsyncWebClient, base_url=f"{slack.url}/api/")
-    )
-    return monkeypatch
-
-
-@session_loop
-@pytest.mark.parametrize("missing", ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"])
-async def test_serve_without_a_setting_says_so_in_one_line(slack_env, assistant, capsys, missing):
-    slack_env.delenv(missing)
-    assert slack_app.serve(lambda: assistant) == 4
-    err = capsys.readouterr().err
-    assert missing in err and err.count("\n") == 1
-
-
-@session_loop
-@pytest.mark.parametrize("port", ["eighty", "99999", "²³"])
-async def test_serve_with_a_bad_port_says_so_in_one_line(slack_env, assistant, capsys, port):
-    slack_env.setenv("PORT", port)
-    assert slack_app.serve(lambda: assistant) == 4
-    err = capsys.readouterr().err
-    assert "PORT must be a port number" in err and err.count("\n") == 1
-
-
-@session_loop
-async def test_serve_with_a_rejected_token_exits_with_one_line(slack_env, slack, assistant, capsys):
-    slack.auth_error = "invalid_auth"
-    assert await asyncio.to_thread(slack_app.serve, lambda: assistant) == 4
-    err = capsys.readouterr().err
-    assert "rejected the token (invalid_auth)" in err and err.count("\n") == 1 and TOKEN not in err
-
-
-@session_loop
-async def test_serve_exits_when_the_documents_cannot_be_loaded(slack_env, tmp_path, capsys):
-    def load() -> Assistant:
-        return Assistant.load(tmp_path / "nowhere")
-
-    assert await asyncio.to_thread(slack_app.serve, load) == 3
-    assert "nowhere" in capsys.readouterr().err
-
-
-async def serving(load: Callable[[], Assistant], capsys: pytest.CaptureFixture[str]) -> Any:
-    """`serve()` started in a thread: (its task, the IPv4 port it says it listens on)."""
-    task = asyncio.ensure_future(asyncio.to_thread(slack_app.serve, load))
-    said, deadline = "", time.monotonic() + 30
-    while not (found := re.search(r"running on .*http://0\.0\.0\.0:(\d+)", said)):
-        assert time.monotonic() < deadline and not task.done(), said
-        await asyncio.sleep(0.05)
-        said += capsys.readouterr().err
-    return task, int(found.group(1))
-
-
-@session_loop
-async def test_serve_says_the_port_it_listens_on(slack_env, slack, tmp_path, capsys):
-    loading = threading.Event()
-
-    def load() -> Assistant:
-        loading.wait(30)
-        return Assistant.load(tmp_path / "nowhere")  # ends the test: serve exits
-
-    task, port = await serving(load, capsys)  # $PORT is 0: any free port
-    app = Running(f"http://127.0.0.1:{port}", aiohttp.ClientSession())
-    assert port != 0 and await app.health() == {"model_loaded": False}
-    status, _ = await app.command(QUESTION, f"{slack.url}/response/1")
-    assert status == 200
-    await app.session.close()
-    loading.set()
-    assert await task == 3
-
-
-@session_loop
-async def test_serve_with_slack_down_keeps_acking_and_looks_up_the_bot_with_backoff(
-    slack_env, slack, tmp_path, capsys
-):
-    slack.down = True
-    loading = threading.Event()
-
-    def load() -> Assistant:
-        loading.wait(30)
-        return Assistant.load(tmp_path / "nowhere")
-
-    task, port = await serving(load, capsys)
-    app = Running(f"http://127.0.0.1:{port}", aiohttp.ClientSession())
-    started = time.monotonic()
-    while time.monotonic() - started < 3.5:
-        status, latency = await app.command(QUESTION, f"{slack.url}/response/1")
-        assert status == 200 and latency < 3.0
-        await asyncio.sleep(0.25)
-    await app.session.close()
-    lookups = [t for name, _, t in slack.calls if name == "auth.test"]
-    # at start, then in the background 1 s and 3 s later, whatever the requests
-    assert len(lookups) == 3, lookups
-    assert [round(b - a) for a, b in zip(lookups, lookups[1:], strict=False)] == [1, 2]
-    loading.set()
-    assert await task == 3
-
-
-class _GatedEmbedder:
-    """The real model, stopping halfway through indexing until the test lets it go on."""
-
-    def __init__(self, inner: Any, gate: threading.Event) -> None:
-        self.inner, self.gate, self.model_id = inner, gate, inner.model_id
-
-    def embed(self, texts: Any, progress: Any = None) -> Any:
-        half = len(texts) // 2
-        first = self.inner.embed(texts[:half], progress)
-        self.gate.wait(30)
-        return np.vstack([first, self.inner.embed(texts[half:], progress)])
-
-
-@session_loop
-async def test_healthz_reports_indexing_then_ready(serve_app, assistant, tmp_path):
-    """/healthz says how far the indexing is while the documents load, then that it answers."""
-    from assistant.status import Status
-
-    gate, status = threading.Event(), Status()
-    future: concurrent.futures.Future[Assistant] = concurrent.futures.Future()
-
-    def load() -> None:
-        embedder = _GatedEmbedder(assistant.embedder, gate)
-        future.set_result(
-            Assistant.load(embedder=embedder, cache_dir=tmp_path / "cache", status=status)
-        )
-
-    app = await serve_app(future, status=status)
-    loader = threading.Thread(target=load)
-    loader.start()
-    deadline = time.monotonic() + 30
-    try:
-        while (health := await app.health())["state"] != "indexing" or not health["embedded"]:
-            assert time.monotonic() < deadline, health
-            await asyncio.sleep(0.05)
-        assert health["model_loaded"] is False and 0 < health["embedded"] < health["to_embed"]
-    finally:
-        gate.set()
-        await asyncio.to_thread(loader.join)
-    health = await app.health()
-    assert health["model_loaded"] is True and health["state"] == "ready"
-    assert health["documents"] == 1 and health["passages"] == len(assistant.index)

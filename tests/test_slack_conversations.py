@@ -3,32 +3,25 @@ fake Web API, the real core and a real recorder on a SQLite file."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
-from aiohttp import web
-from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters import slack_app
 from adapters.feedback import THANKS
-from adapters.slack_app import create_app, create_web_app
 from adapters.slack_feedback import COMMENT_BLOCK, COMMENT_INPUT
-from adapters.slack_http import WebRunner
 from adapters.slack_render import render_payloads
 from adapters.state import MemoryState
 from assistant.conversation import understood
 from assistant.records import Recorder
-from tests.fake_slack import SECRET, FakeSlack, Running, dm, mention
+from tests.fake_slack import FakeSlack, Running, dm, mention
 from tests.records_db import Records
-from tests.test_knowledge_sets import HR_QUESTION, IT_QUESTION, two_sets, write_sets
+from tests.slack_apps import StartApp, app_server
+from tests.test_knowledge_sets import HR_QUESTION, IT_QUESTION, two_sets
 from tests.test_slack_render import texts
 
-TOKEN = "xoxb-SENTINEL-T0KEN-0000"
 FIRST = "Why did Twitter ban Kaspersky's ads?"
 FOLLOW_UP = "when was that?"  # alone, the documents cannot say; after FIRST, they can
 WHEN = "towards the end of January 2018"
@@ -47,26 +40,15 @@ async def slack() -> AsyncIterator[FakeSlack]:
 
 
 @pytest.fixture
-async def serve_app(slack: FakeSlack) -> AsyncIterator[Callable[..., Any]]:
-    """Starts an app as `serve` runs it (each call a new process, as far as the app can tell)."""
-    runners: list[web.AppRunner] = []
-    session = aiohttp.ClientSession()
+async def serve_app(slack: FakeSlack) -> AsyncIterator[StartApp]:
+    """Starts an app as `serve` runs it, each with state of its own (a new process)."""
+    async with app_server(slack) as start:
 
-    async def start(source: Any, **options: Any) -> Running:
-        client = AsyncWebClient(token=TOKEN, base_url=f"{slack.url}/api/")
-        options.setdefault("state", MemoryState())
-        app = create_app(source, client, signing_secret=SECRET, **options)
-        runner = WebRunner(create_web_app(app, source, SECRET), access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        runners.append(runner)
-        return Running(f"http://127.0.0.1:{runner.addresses[0][1]}", session)
+        async def start_alone(source: Any, **options: Any) -> Running:
+            options.setdefault("state", MemoryState())
+            return await start(source, **options)
 
-    yield start
-    await asyncio.sleep(0.1)  # let background listeners finish before their loop goes on
-    await session.close()
-    for runner in runners:
-        await runner.cleanup()
+        yield start_alone
 
 
 @pytest.fixture
@@ -257,31 +239,6 @@ async def test_each_channel_answers_from_its_set(serve_app, slack, assistant, tm
     assert "Knowledge set: it" in texts(refused) and "don't cover this" in texts(refused)
     assert "Knowledge set: default" in texts(from_default) and "Kaspersky" in texts(from_default)
     assert "Knowledge set: it" in texts(from_it) and "14 characters" in texts(from_it)
-
-
-@pytest.mark.parametrize(
-    "text", ["[sets.hr\n", "[sets.hr]\nfolder = 'nowhere'\n", "[channels]\nC1 = 'hr'\n"]
-)
-def test_serve_with_a_bad_sets_file_exits_4_in_one_line(
-    monkeypatch, tmp_path, capsys, assistant, text
-):
-    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
-    monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
-    config = tmp_path / "sets.toml"
-    config.write_text(text)
-    assert slack_app.serve(lambda: pytest.fail("loaded"), config=config) == 4
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "sets.toml" in err
-
-
-def test_serve_finds_policy_qa_toml_in_the_working_directory(monkeypatch, tmp_path, capsys):
-    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
-    monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
-    monkeypatch.delenv("POLICY_QA_CONFIG", raising=False)
-    write_sets(tmp_path, {"C0123": "nope"})  # read, and refused, without being named
-    monkeypatch.chdir(tmp_path)
-    assert slack_app.serve(lambda: pytest.fail("loaded")) == 4
-    assert "channel C0123 names no set: 'nope'" in capsys.readouterr().err
 
 
 # --- rendering --------------------------------------------------------------------------------
