@@ -141,8 +141,8 @@ async def _serve(
         await started.setup()
         for sock in sockets or []:  # a worker of several, on sockets its parent listens on
             await web.SockSite(started, sock, backlog=BACKLOG).start()
-        if not sockets:
-            await web.TCPSite(started, host=host, port=port).start()  # listen first: Slack's 3 s
+        if not sockets:  # listen first (Slack's 3 s), with the workers' backlog, not 128
+            await web.TCPSite(started, host=host, port=port, backlog=BACKLOG).start()
         # each address: with $PORT 0, IPv4 and IPv6 get a free port each
         urls = [f"http://{a[0]}:{a[1]}" if "." in a[0] else f"http://[{a[0]}]:{a[1]}"
                 for a in started.addresses]  # fmt: skip

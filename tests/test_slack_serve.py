@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
+import subprocess
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -17,6 +19,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import slack_app
+from adapters.workers import BACKLOG
 from assistant import Assistant
 from tests.fake_slack import SECRET, FakeSlack, Running
 from tests.slack_apps import TOKEN
@@ -98,8 +101,30 @@ async def serving(load: Callable[[], Assistant], capsys: pytest.CaptureFixture[s
     return task, int(found.group(1))
 
 
+def somaxconn() -> int:
+    """The kernel's cap on a listening socket's backlog."""
+    return int(Path("/proc/sys/net/core/somaxconn").read_text())
+
+
+def listen_backlogs(port: int) -> list[int]:
+    """The backlog of each IPv4 socket listening on `port`: `ss` shows it as a listening
+    socket's Send-Q."""
+    ss = shutil.which("ss") or shutil.which("ss", path="/usr/sbin:/sbin:/usr/bin")
+    if ss is None:
+        pytest.skip("ss not found: install Debian's iproute2")
+    listing = subprocess.run(
+        [ss, "-H", "-l", "-t", "-n", "-4", f"sport = :{port}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [int(line.split()[2]) for line in listing.splitlines()]
+
+
 @session_loop
-async def test_serve_says_the_port_it_listens_on(slack_env, slack, tmp_path, capsys):
+async def test_serve_says_the_port_it_listens_on_with_a_backlog_of_1024(
+    slack_env, slack, tmp_path, capsys
+):
     loading = threading.Event()
 
     def load() -> Assistant:
@@ -113,6 +138,8 @@ async def test_serve_says_the_port_it_listens_on(slack_env, slack, tmp_path, cap
             assert port != 0 and await app.health() == {"model_loaded": False}
             status, _ = await app.command(QUESTION, f"{slack.url}/response/1")
             assert status == 200
+        # as the workers do: aiohttp's default of 128 refused connections in a burst (README)
+        assert await asyncio.to_thread(listen_backlogs, port) == [min(BACKLOG, somaxconn())]
     finally:
         loading.set()
     assert await task == 3
