@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+import signal
+import sqlite3
 import subprocess
 import threading
 import time
@@ -21,9 +23,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters import slack_app
 from adapters.workers import BACKLOG
 from assistant import Assistant
-from tests.fake_slack import SECRET, FakeSlack, Running
+from tests.fake_slack import SECRET, FakeSlack, Running, mention
 from tests.slack_apps import TOKEN
-from tests.test_knowledge_sets import write_sets
+from tests.slack_cluster import TOKEN as WORKER_TOKEN
+from tests.slack_cluster import Worker, worker_env
+from tests.test_knowledge_sets import HR_QUESTION, write_sets
+from tests.test_slack_render import texts
 
 QUESTION = "Why was Kaspersky banned?"
 session_loop = pytest.mark.asyncio(loop_scope="session")
@@ -198,3 +203,37 @@ def test_serve_finds_policy_qa_toml_in_the_working_directory(monkeypatch, tmp_pa
     monkeypatch.chdir(tmp_path)
     assert slack_app.serve(lambda: pytest.fail("loaded")) == 4
     assert "channel C0123 names no set: 'nope'" in capsys.readouterr().err
+
+
+@session_loop
+async def test_serve_config_answers_each_channel_from_its_set_and_records_with_votes(
+    assistant: Assistant,  # fills the index cache the process reads
+    cache_dir: Path,
+    slack: FakeSlack,
+    tmp_path: Path,
+) -> None:
+    """`policy-qa serve slack --config FILE` as deployed, in a process of its own (stopped with
+    SIGTERM), recording by default into the user's data folder (here the test's)."""
+    env = worker_env(slack.url, cache_dir, None, None)
+    del env["POLICY_QA_RECORD"]  # on, as by default
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")
+    config = write_sets(tmp_path, {"C0HR": "hr"})
+    worker = Worker(env, tmp_path / "serve.log", "--config", str(config))
+    try:
+        async with aiohttp.ClientSession() as session:
+            await worker.ready(session)
+            app = Running(worker.url, session)
+            assert (await app.event(mention(HR_QUESTION, channel="C0HR"), event_id="Ev1"))[0] == 200
+            [post] = await slack.wait_for("chat.postMessage")
+    finally:
+        # off the loop: the fake Slack it runs must answer the process while it stops
+        code = await asyncio.to_thread(worker.stop, signal.SIGTERM)
+    assert code == 0, worker.output()[-3000:]
+    assert "Knowledge set: hr" in texts(post) and "25 days" in texts(post)
+    buttons = {e["action_id"]: e["value"] for b in post["blocks"] if b["type"] == "actions"
+               for e in b["elements"]}  # fmt: skip
+    with sqlite3.connect(tmp_path / "data" / "policy-qa" / "records.sqlite3") as records:
+        rows = records.execute("SELECT id, question, outcome FROM policy_qa_answers").fetchall()
+    assert rows == [(buttons["vote_up"], HR_QUESTION, "answered")] and buttons["vote_down"]
+    said = worker.output()
+    assert "Traceback" not in said and HR_QUESTION not in said and WORKER_TOKEN not in said
