@@ -11,7 +11,7 @@ import pytest
 
 from adapters import discord_bot
 from adapters.discord_bot import UNREADABLE, create_bot, render_payloads
-from adapters.feedback import THANKS
+from adapters.feedback import NOT_RECORDING, THANKS
 from assistant import Assistant
 from assistant.conversation import understood
 from assistant.records import Recorder
@@ -173,6 +173,23 @@ async def test_with_recording_off_there_are_no_buttons(assistant: Assistant) -> 
         await world.alice.send(world.channel, mention(world, FIRST))
         answer = world.bot_messages()[-1]
     assert "From the documents:" in answer.content and vote_ids(answer) == []
+
+
+async def test_with_recording_off_an_older_answer_s_button_says_votes_are_not_kept(
+    assistant: Assistant, records: Records
+) -> None:
+    recorder = records.open()
+    async with discord_world(create_bot(assistant, recorder=recorder)) as world:
+        await world.alice.send(world.channel, mention(world, FIRST))
+        answer = world.bot_messages()[-1]
+        recorder.close()
+        await world.restart(create_bot(assistant, recorder=Recorder.disabled()))
+        down = await world.alice.click(answer, custom_id=vote_ids(answer)[1])
+    assert down.modal is None and down.ephemeral and down.response is not None
+    assert down.response.content == NOT_RECORDING
+    reader = records.open()
+    assert records.votes(reader) == []  # nothing was kept
+    reader.close()
 
 
 async def test_each_channel_answers_from_its_set(
