@@ -90,12 +90,14 @@ async def test_a_dm_follows_the_dm_s_last_question(assistant: Assistant) -> None
 async def test_a_reply_whose_text_discord_withholds_gets_told_how_to_ask(
     assistant: Assistant, records: Records
 ) -> None:
-    async with discord_world(create_bot(assistant, recorder=records.open())) as world:
+    recorder = records.open()
+    async with discord_world(create_bot(assistant, recorder=recorder)) as world:
         result = await world.alice.slash(world.channel, "ask", question=FIRST)
         assert result.response is not None
         # A reply to a command's answer reaches a bot without its text.
         await world.alice.send(world.channel, FOLLOW_UP, reply_to=result.response.message)
         told = world.bot_messages()[-1]
+    recorder.close()
     assert told.content == UNREADABLE
 
 
