@@ -140,8 +140,9 @@ def _listed(names: Any) -> str:
 class KnowledgeSets:
     """The assistants a bot answers from, by name, and which channel answers from which.
 
-    One set (no file, or a file with one set and nothing else): `several` is False and answers
-    look exactly as they always did. Several: each answer names its set."""
+    One set (no file, or a file whose one set is also its `default`; without `default`, the
+    command's own folder is a second): `several` is False and answers look exactly as they
+    always did. Several: each answer names its set."""
 
     def __init__(
         self, assistants: Mapping[str, Assistant], default: str, channels: Mapping[str, str]

@@ -88,6 +88,19 @@ def test_each_set_is_loaded_once_with_one_model(
     assert sets.pick("T0THREAD", "C0IT")[0] == "it"  # a thread answers from its channel's set
 
 
+def test_one_set_is_several_unless_it_is_the_default(
+    tmp_path: Path, assistant: Assistant, cache_dir: Path
+) -> None:
+    write_sets(tmp_path)  # the folders
+    config = tmp_path / "one.toml"
+    config.write_text('[sets.hr]\nfolder = "hr"\n')
+    beside_default = load_sets(read_config(config), loader(assistant, cache_dir))
+    assert set(beside_default.assistants) == {DEFAULT_SET, "hr"} and beside_default.several
+    config.write_text('default = "hr"\n[sets.hr]\nfolder = "hr"\n')
+    alone = load_sets(read_config(config), loader(assistant, cache_dir))
+    assert set(alone.assistants) == {"hr"} and not alone.several  # answers name no set
+
+
 def test_a_default_set_named_in_the_file_answers_dms(
     tmp_path: Path, assistant: Assistant, cache_dir: Path
 ) -> None:
