@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from assistant.records import Recorder, open_recorder
+from assistant.records.report import Report, build_report
+from assistant.records.sql import SQLStore
 
 SALT = "adapter-tests-salt-0123456789"
 
@@ -43,3 +46,13 @@ class Records:
     def votes(self, recorder: Recorder) -> list[tuple[Any, ...]]:
         """(answer id, person, up, comment) of every vote."""
         return self.rows(recorder, "SELECT answer_id, person, up, comment FROM policy_qa_votes")
+
+    def report(self, recorder: Recorder, embedder: Any) -> Report:
+        """What `policy-qa report` shows for the last day, once `recorder` wrote everything;
+        `embedder`, the model it groups questions with."""
+        assert recorder.flush(timeout=30), "the recorder did not write in time"
+        store = SQLStore.open(self.environ["POLICY_QA_DATABASE_URL"], create=False)
+        try:
+            return build_report(store, datetime.now(UTC) - timedelta(days=1), lambda: embedder)
+        finally:
+            store.close()

@@ -22,6 +22,7 @@ from tests.test_knowledge_sets import HR_QUESTION, IT_QUESTION, two_sets
 FIRST = "Why did Twitter ban Kaspersky's ads?"
 FOLLOW_UP = "when was that?"  # alone, the documents cannot say; after FIRST, they can
 WHEN = "towards the end of January 2018"
+REFUSED = "What is the recipe for chocolate cake?"
 TAKEN_AS = f"-# Taking this as: “{FIRST}” — “{FOLLOW_UP}”"
 
 
@@ -192,6 +193,21 @@ async def test_with_recording_off_an_older_answer_s_button_says_votes_are_not_ke
     reader = records.open()
     assert records.votes(reader) == []  # nothing was kept
     reader.close()
+
+
+async def test_the_report_groups_a_refused_question_asked_twice(
+    assistant: Assistant, records: Records
+) -> None:
+    recorder = records.open()
+    async with discord_world(create_bot(assistant, recorder=recorder)) as world:
+        await world.alice.slash(world.channel, "ask", question=REFUSED)
+        await world.bob.send(world.channel, mention(world, REFUSED))
+        answers = world.bot_messages()
+    report = records.report(recorder, assistant.embedder)
+    recorder.close()
+    assert "don't cover this" in answers[-1].content  # the mention's answer
+    [group] = report.problem_groups
+    assert (group.count, group.refused) == (2, 2) and set(group.examples) == {REFUSED}
 
 
 async def test_each_channel_answers_from_its_set(

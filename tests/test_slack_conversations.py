@@ -27,6 +27,7 @@ FOLLOW_UP = "when was that?"  # alone, the documents cannot say; after FIRST, th
 WHEN = "towards the end of January 2018"
 TAKEN_AS = f"Taking this as: “{FIRST}” — “{FOLLOW_UP}”"
 THREAD = "1700000000.000200"
+REFUSED = "What is the recipe for chocolate cake?"
 session_loop = pytest.mark.asyncio(loop_scope="session")
 
 
@@ -218,6 +219,26 @@ async def test_with_recording_off_answers_have_no_votes(serve_app, slack, assist
     await app.click("0" * 32, f"{slack.url}/response/1", action_id="vote_up")  # an old button
     [said] = await slack.wait_for("response_url")
     assert said["text"].startswith("Votes are not being recorded")
+
+
+@session_loop
+async def test_the_report_groups_a_refused_question_asked_twice_with_its_down_vote(
+    serve_app, slack, assistant, records
+):
+    recorder = records.open()
+    app = await serve_app(assistant, recorder=recorder)
+    await app.event(dm(REFUSED), event_id="Ev1")
+    await app.event(mention(REFUSED, user="U2"), event_id="Ev2")
+    refused, _ = await slack.wait_for("chat.postMessage", count=2)
+    await app.click(buttons(refused)["vote_down"], f"{slack.url}/response/1", action_id="vote_down")
+    [opened] = await slack.wait_for("views.open")
+    await app.submit_view(opened["view"], {COMMENT_BLOCK: {COMMENT_INPUT: "nothing on cakes"}})
+    await slack.wait_for("response_url")
+    report = records.report(recorder, assistant.embedder)
+    recorder.close()
+    [group] = report.problem_groups
+    assert (group.count, group.refused, group.voted_down) == (2, 2, 1)
+    assert set(group.examples) == {REFUSED} and group.comments == ("nothing on cakes",)
 
 
 # --- knowledge sets ---------------------------------------------------------------------------
