@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -12,8 +11,7 @@ import pytest
 from adapters.slack_render import escape, render_payloads
 from assistant import Answer, Assistant
 from tests.doubles import SlowAssistant
-from tests.fake_slack import FakeSlack, dm, mention
-from tests.slack_apps import StartApp, app_server
+from tests.fake_slack import dm, mention
 from tests.test_slack_render import assert_within_limits, long_answer, texts
 
 QUESTION = "Why was Kaspersky banned?"
@@ -28,21 +26,6 @@ class FixedAnswer(SlowAssistant):
 
     def answer(self, question: str) -> Answer:
         return self.fixed
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    await fake.start()
-    yield fake
-    assert fake.runner is not None
-    await fake.runner.cleanup()
-
-
-@pytest.fixture
-async def serve_app(slack: FakeSlack) -> AsyncIterator[StartApp]:
-    async with app_server(slack) as start:
-        yield start
 
 
 @session_loop

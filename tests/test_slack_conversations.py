@@ -32,15 +32,6 @@ session_loop = pytest.mark.asyncio(loop_scope="session")
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    await fake.start()
-    yield fake
-    assert fake.runner is not None
-    await fake.runner.cleanup()
-
-
-@pytest.fixture
 async def serve_app(slack: FakeSlack) -> AsyncIterator[StartApp]:
     """Starts an app as `serve` runs it, each with state of its own (a new process)."""
     async with app_server(slack) as start:

@@ -12,7 +12,6 @@ import math
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
@@ -24,29 +23,14 @@ from adapters.limits import PerUserRateLimiter
 from adapters.slack_app import SORRY, create_app
 from assistant import Assistant
 from tests.doubles import BrokenAssistant, SlowAssistant
-from tests.fake_slack import SECRET, FakeSlack, dm, mention
-from tests.slack_apps import TOKEN, StartApp, app_server
+from tests.fake_slack import SECRET, dm, mention
+from tests.slack_apps import TOKEN
 from tests.test_slack_render import texts
 
 TEXT_SENTINEL = "zebracornflakes"  # user text that must never reach the logs
 QUESTION = "Why was Kaspersky banned?"
 QUIET_SECONDS = 1.5  # how long "no further reply" is watched for
 session_loop = pytest.mark.asyncio(loop_scope="session")
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    await fake.start()
-    yield fake
-    assert fake.runner is not None
-    await fake.runner.cleanup()
-
-
-@pytest.fixture
-async def serve_app(slack: FakeSlack) -> AsyncIterator[StartApp]:
-    async with app_server(slack) as start:
-        yield start
 
 
 @session_loop

@@ -11,7 +11,7 @@ import sqlite3
 import subprocess
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -32,15 +32,6 @@ from tests.test_slack_render import texts
 
 QUESTION = "Why was Kaspersky banned?"
 session_loop = pytest.mark.asyncio(loop_scope="session")
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    await fake.start()
-    yield fake
-    assert fake.runner is not None
-    await fake.runner.cleanup()
 
 
 @pytest.fixture
