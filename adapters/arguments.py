@@ -40,8 +40,12 @@ _SERVE = [
     ("SLACK_APP_TOKEN", "slack --socket: the app-level token, xapp-… (required)"),
     ("PORT", "slack over HTTP: the port (--port); default: 3000"),
     ("SLACK_API_URL", "slack: the Web API's address; default: https://slack.com/api/"),
-    ("POLICY_QA_REDIS_URL", "redis://host:6379/0: events seen and limits shared by every worker"),
+    (
+        "POLICY_QA_REDIS_URL",
+        "redis://host:6379/0: what the workers share: events seen, limits, follow-ups",
+    ),
     ("POLICY_QA_REDIS_PREFIX", "the Redis keys' prefix; default: policy-qa:"),
+    ("POLICY_QA_CONFIG", "knowledge sets per channel (--config); default: ./policy-qa.toml if any"),
 ]
 
 
@@ -214,7 +218,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         metavar="N",
         help="slack over HTTP: N processes answering on the one port (default 1); set "
-        "POLICY_QA_REDIS_URL so that they share events seen and limits",
+        "POLICY_QA_REDIS_URL so that they share events seen, limits and follow-ups' context",
+    )
+    serve.add_argument(
+        "--config",
+        metavar="FILE",
+        default=None,
+        help="knowledge sets: [sets.NAME] folder = DIR and [channels] ID = NAME, each channel "
+        "answered from its set (README, Knowledge sets); default: $POLICY_QA_CONFIG, else "
+        "./policy-qa.toml if it exists",
     )
     summary = "what the bots' recorded questions say: problem questions by meaning, answered and refused per day, votes, citations"  # fmt: skip
     report.add_arguments(

@@ -25,15 +25,22 @@ log = logging.getLogger(__name__)
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_KNOWLEDGE, EXIT_CONFIG = 0, 1, 2, 3, 4
 
 
-def _load(args: argparse.Namespace, status: Status | None = None) -> Assistant:
+def _load(
+    args: argparse.Namespace,
+    status: Status | None = None,
+    folder: Path | None = None,
+    embedder: Any = None,
+) -> Assistant:
     # A progress bar on a terminal; off one, a progress line in the log every few seconds.
     # A published index is loaded by those that answer; `index` builds (and publishes) one.
+    # `folder`: a knowledge set's (serve --config), with the model of the first set loaded.
     return Assistant.load(
-        args.knowledge,
+        folder or args.knowledge,
+        embedder=embedder,
         show_progress=sys.stderr.isatty(),
         min_confidence=args.min_confidence,
         status=status,
-        index_dir=None if args.command == "index" else _published_dir(),
+        index_dir=None if args.command == "index" or folder else _published_dir(),
     )
 
 
@@ -193,8 +200,8 @@ def _eval(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     status = Status()
 
-    def load() -> Assistant:
-        assistant = _load(args, status)
+    def load(folder: Path | None = None, embedder: Any = None) -> Assistant:
+        assistant = _load(args, status, folder, embedder)
         assistant.watch()  # answers follow the documents as they change
         status.announce()
         return assistant
@@ -206,7 +213,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.platform == "discord":
         from adapters import discord_bot
 
-        return discord_bot.serve(load)
+        return discord_bot.serve(load, config=args.config)
     from adapters import slack_app
 
     if args.workers > 1 and not os.environ.get("POLICY_QA_REDIS_URL", "").strip():
@@ -219,6 +226,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         status=status,
         workers=args.workers,
+        config=args.config,
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import discord
 
-from adapters.render import one_line, pack, shorten
+from adapters.render import one_line, pack, plain_text, shorten, understood_line
 from assistant import Answer, Citation
 from assistant.answers import answering_clause, compact_text, quotes_header, shown_spans, voice
 from assistant.documents import Document
@@ -147,19 +147,36 @@ def _citation_blocks(
     return pieces
 
 
+def _heading(answer: Answer, knowledge_set: str | None) -> str:
+    """What was asked, then in small grey lines how a follow-up was taken and which set
+    answered; kept in one block so that the question and how it was read stay together."""
+    lines = []
+    if asked := one_line(answer.question):
+        lines.append(f"**Asked:** {_escape(shorten(asked, QUESTION_ECHO_CHARS))}")
+    if taken_as := understood_line(answer):
+        lines.append(f"-# {_escape(taken_as)}")
+    if knowledge_set:
+        lines.append(f"-# Knowledge set: {_escape(knowledge_set)}")
+    return "\n".join(lines)
+
+
 def render_payloads(
-    answer: Answer, assistant: DocumentLookup, full: bool = False
+    answer: Answer,
+    assistant: DocumentLookup,
+    full: bool = False,
+    *,
+    knowledge_set: str | None = None,
 ) -> list[dict[str, Any]]:
     """The messages the bot sends for `answer`, as Discord JSON: each under 2,000 characters,
     split only between quotes, mentions defanged and none allowed, no link previews.
 
     Compact (what the bot sends): the first quote whole, the others as the words around their
     answers, each attribution on one line and the sources once at the end. `full`: every quote
-    whole with its full source."""
+    whole with its full source. Under the question, "Taking this as: …" when the core read a
+    follow-up with the question before it, and, given `knowledge_set`, the set that answered."""
     blocks = []
-    asked = one_line(answer.question)
-    if asked:
-        blocks.append(f"**Asked:** {_escape(shorten(asked, QUESTION_ECHO_CHARS))}")
+    if heading := _heading(answer, knowledge_set):
+        blocks.append(heading)
     if answer.answered:
         # as the answer was ranked (spelling mended): the terminal shows the same words in bold
         read_as = answer.context or answer.question
@@ -176,7 +193,7 @@ def render_payloads(
             else:
                 blocks.append(sources)
     else:
-        blocks.append(_escape(answer.text))
+        blocks.append(_escape(plain_text(answer)))
     return [message_payload(message) for message in pack(blocks, CONTENT_LIMIT)]
 
 

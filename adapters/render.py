@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 
+from assistant import Answer
+
 ELLIPSIS = "…"
+TAKING_AS = "Taking this as: "  # how the core's answer.text opens when it read a follow-up
+UNDERSTOOD_CHARS = 600  # a chain of follow-ups is long; the line under the question is not
 
 
 def shorten(text: str, limit: int) -> str:
@@ -59,3 +63,20 @@ _SPACES = re.compile(r"\s+")
 def one_line(text: str) -> str:
     """Whitespace collapsed, for echoing a question back in a header."""
     return _SPACES.sub(" ", text).strip()
+
+
+def understood_line(answer: Answer) -> str | None:
+    """The line `Taking this as: “…” — “…”` when the core read `answer`'s question with the one
+    before (a follow-up that borrowed from it), shortened; None when it read it alone."""
+    if not answer.understood_as:
+        return None
+    return TAKING_AS + shorten(one_line(answer.understood_as), UNDERSTOOD_CHARS)
+
+
+def plain_text(answer: Answer) -> str:
+    """`answer.text` without the "Taking this as: …" paragraph the core opens it with after a
+    follow-up: the chat renderers show that on a line of its own, under the question."""
+    opening = f"{TAKING_AS}{answer.understood_as}\n\n"
+    if answer.understood_as and answer.text.startswith(opening):
+        return answer.text[len(opening) :]
+    return answer.text

@@ -1,8 +1,11 @@
 """Slack adapter. Needs a Slack app (slack-manifest.yaml) with bot scopes commands,
-app_mentions:read, chat:write, im:history, im:read, im:write; SLACK_BOT_TOKEN (xoxb-) and, for
-HTTP mode, SLACK_SIGNING_SECRET, or, for Socket Mode, SLACK_APP_TOKEN (xapp-, connections:write).
+app_mentions:read, chat:write, im:history, im:read, im:write, and Interactivity on (the buttons
+and the 👎's modal post to the same URL); SLACK_BOT_TOKEN (xoxb-) and, for HTTP mode,
+SLACK_SIGNING_SECRET, or, for Socket Mode, SLACK_APP_TOKEN (xapp-, connections:write).
 
-/ask answers through response_url, an @-mention in its thread, a DM in the DM."""
+/ask answers through response_url, an @-mention in its thread, a DM in the DM. A mention in a
+thread the bot answered in, and any DM, follows the conversation's last question. `serve` is in
+slack_serve.py, the votes in slack_feedback.py."""
 
 from __future__ import annotations
 
@@ -11,38 +14,32 @@ import concurrent.futures
 import logging
 import os
 import re
-import signal
-import sys
-import threading
 import time
-from collections.abc import Callable
-from functools import partial
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
-import aiohttp
-from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
-from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.feedback import record_answer
+from adapters.knowledge_sets import KnowledgeSets, as_sets
 from adapters.limits import PerUserRateLimiter
-from adapters.slack_http import AssistantSource, WebRunner, create_web_app
-from adapters.slack_render import SHOW_FULL_ACTION, escape, render_payloads, unescape
-from adapters.slack_web_api import (
-    BotIdentity,
-    Undeliverable,
-    Undelivered,
-    cannot_reach,
-    delivering,
-    describe,
+from adapters.slack_feedback import add_feedback
+from adapters.slack_http import AssistantSource, create_web_app
+from adapters.slack_render import (
+    SHOW_FULL_ACTION,
+    escape,
+    read_show_full_value,
+    render_payloads,
+    unescape,
 )
+from adapters.slack_web_api import BotIdentity, Undeliverable, Undelivered, delivering
 from adapters.state import MemoryState, SharedState, state_from_env
 from adapters.state.context import conversation_record
-from adapters.workers import BACKLOG
-from assistant import Assistant, KnowledgeError, PolicyQAError
-from assistant.status import Status
+from assistant import Assistant
+from assistant.records import Recorder
 
 __all__ = ["create_app", "create_web_app", "render_payloads", "serve"]
 
@@ -79,10 +76,11 @@ class _WithholdBodies(logging.Filter):
         return True
 
 
-async def _resolve(source: AssistantSource) -> Assistant:
+async def _resolve(source: AssistantSource) -> KnowledgeSets:
     if isinstance(source, concurrent.futures.Future):
-        return await asyncio.wrap_future(source)
-    return source
+        loading = cast("concurrent.futures.Future[Assistant | KnowledgeSets]", source)
+        return as_sets(await asyncio.wrap_future(loading))
+    return as_sets(source)
 
 
 def to_question(text: str) -> tuple[str, bool]:
@@ -93,6 +91,18 @@ def to_question(text: str) -> tuple[str, bool]:
     return _PRIVATE.sub("", text, count=1), private
 
 
+def conversation_keys(event: dict[str, Any], dm: bool) -> tuple[str, list[str]]:
+    """Where a message's conversation is kept, and where to look for what it follows: a thread
+    by its ts (a channel's, or a DM's), a DM's own messages by the DM. A message in a DM thread
+    that has no question yet follows the DM's last: "any message in a DM" is a follow-up."""
+    channel, thread_ts = event["channel"], event.get("thread_ts")
+    in_dm = f"slack:dm:{channel}"
+    if dm and not thread_ts:
+        return in_dm, [in_dm]
+    thread = f"slack:thread:{channel}:{thread_ts or event['ts']}"
+    return thread, [thread, in_dm] if dm else [thread]
+
+
 def create_app(
     assistant: AssistantSource,
     client: AsyncWebClient | None = None,
@@ -101,12 +111,16 @@ def create_app(
     rate_limiter: PerUserRateLimiter | None = None,
     identity: BotIdentity | None = None,
     state: SharedState | None = None,
+    recorder: Recorder | None = None,
 ) -> AsyncApp:
-    """The Bolt app. `assistant` may be a Future still loading; `client` defaults to one with
+    """The Bolt app. `assistant` is an Assistant or KnowledgeSets (each channel answered from
+    its set), or a Future of either still loading; `client` defaults to one with
     $SLACK_BOT_TOKEN (and $SLACK_API_URL). 429s are retried after Retry-After. The bot's identity
     is looked up once (`identity`, else on the first request), never per request. `state` (events
     seen, limits, conversations) defaults to `rate_limiter`'s in memory if given, else to
-    `state_from_env()`: Redis when $POLICY_QA_REDIS_URL is set, so that workers share it."""
+    `state_from_env()`: Redis when $POLICY_QA_REDIS_URL is set, so that workers share it.
+    `recorder` records every answer posted, which then gets 👍 and 👎 (none without one, or
+    with recording off)."""
     client = client or _web_client()
     if not any(isinstance(h, AsyncRateLimitErrorRetryHandler) for h in client.retry_handlers):
         client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
@@ -129,6 +143,7 @@ def create_app(
         state = MemoryState(limiter=rate_limiter) if rate_limiter else state_from_env()
     shared = state
     undelivered = Undelivered()
+    add_feedback(app, recorder)
 
     async def first_delivery(body: dict[str, Any], event: dict[str, Any]) -> bool:
         # Slack re-delivers events it thinks failed (maybe to another worker), and a mention
@@ -138,6 +153,14 @@ def create_app(
         post = f"slack:post:{event.get('channel')}:{event.get('ts')}"
         return fresh_event and await shared.first_time(post)
 
+    async def follows(keys: Sequence[str]) -> str | None:
+        """What the conversation's last answer passes on to a follow-up (its `context`)."""
+        for key in keys:
+            kept = await shared.get_context(key)
+            if kept and isinstance(kept.get("context"), str):
+                return str(kept["context"])
+        return None
+
     async def answer_with(
         question: str,
         user: str,
@@ -145,9 +168,16 @@ def create_app(
         notice: Any,
         full: bool = False,
         conversation: str | None = None,
+        *,
+        channel: str | None = None,
+        previous: str | None = None,
+        follows_from: Sequence[str] = (),
     ) -> None:
-        """Answer `question` through `post(payload)`; `notice(text)` tells the asker alone; the
-        question is kept as `conversation`'s context for a follow-up."""
+        """Answer `question` through `post(payload)`, from `channel`'s knowledge set; `notice(text)`
+        tells the asker alone. A follow-up is read with `previous`, else with the context kept
+        under the first of `follows_from` that has one; the answer is kept as `conversation`'s
+        context for the next. Recorded (with votes) unless `full`: that is a second look at an
+        answer already recorded."""
         started = time.monotonic()
         post, notice = delivering(post), delivering(notice)
         try:
@@ -157,11 +187,28 @@ def create_app(
                     f"You're asking faster than I can answer; please try again in {wait} s."
                 )
                 return
-            core = await _resolve(assistant)
-            answer = await asyncio.to_thread(core.answer, question)  # CPU work: off the event loop
+            sets = await _resolve(assistant)
+            name, core = sets.pick(channel)
+            previous = previous or await follows(follows_from)
+            # (without one, as before: a stand-in for the core may take the question alone)
+            asked = (question, previous) if previous else (question,)
+            answer = await asyncio.to_thread(core.answer, *asked)  # CPU work: off the event loop
             if conversation:
-                await shared.put_context(conversation, conversation_record(answer, user))
-            for payload in render_payloads(answer, core, full=full):
+                kept = conversation_record(answer, user)
+                # "thanks!" between two questions keeps the conversation going, as in `chat`
+                kept["context"] = kept["context"] or previous
+                await shared.put_context(conversation, kept)
+            answer_id = (
+                None if full else record_answer(recorder, answer, platform="slack", user_id=user)
+            )
+            for payload in render_payloads(
+                answer,
+                core,
+                full=full,
+                answer_id=answer_id,
+                knowledge_set=name if sets.several else None,
+                previous=previous,
+            ):
                 await post(payload)
             undelivered.delivered()
             log.info(
@@ -195,14 +242,17 @@ def create_app(
         async def notice(text: str) -> None:
             await respond(text=escape(text), response_type="ephemeral")
 
-        await answer_with(question, command.get("user_id", "?"), post, notice)
+        user, channel = command.get("user_id", "?"), command.get("channel_id")
+        await answer_with(question, user, post, notice, channel=channel)
 
     @app.action(SHOW_FULL_ACTION)
     async def show_full(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()  # within 3 s, before any work
-        # The button carries the question: answered again, in full, for the clicker alone.
+        # The button carries the question (and a follow-up's previous one): answered again, in
+        # full, for the clicker alone.
         actions = [a for a in body.get("actions", []) if a.get("action_id") == SHOW_FULL_ACTION]
-        question = unescape(str(actions[0].get("value") or "")) if actions else ""
+        value = str(actions[0].get("value") or "") if actions else ""
+        question, previous = read_show_full_value(value)
 
         async def post(payload: dict[str, Any]) -> None:
             result = await respond(**payload, response_type="ephemeral", replace_original=False)
@@ -213,9 +263,14 @@ def create_app(
             await respond(text=escape(text), response_type="ephemeral", replace_original=False)
 
         user = (body.get("user") or {}).get("id", "?")
-        await answer_with(question, user, post, notice, full=True)
+        channel = (body.get("channel") or {}).get("id")
+        await answer_with(
+            question, user, post, notice, full=True, channel=channel, previous=previous
+        )
 
-    async def reply(event: dict[str, Any], client: AsyncWebClient, thread_ts: str | None) -> None:
+    async def reply(
+        event: dict[str, Any], client: AsyncWebClient, thread_ts: str | None, dm: bool
+    ) -> None:
         channel, user = event["channel"], event.get("user", "?")
         question, _ = to_question(_BOT_MENTION.sub("", event.get("text") or "", count=1))
 
@@ -230,8 +285,10 @@ def create_app(
                     channel=channel, user=user, thread_ts=thread_ts, text=escape(text)
                 )
 
-        where = f"slack:thread:{channel}:{thread_ts}" if thread_ts else f"slack:dm:{channel}"
-        await answer_with(question, user, post, notice, conversation=where)
+        where, earlier = conversation_keys(event, dm)
+        await answer_with(
+            question, user, post, notice, conversation=where, channel=channel, follows_from=earlier
+        )
 
     @app.event("app_mention")
     async def on_mention(
@@ -239,7 +296,7 @@ def create_app(
     ) -> None:
         if _ignored(event) or not await first_delivery(body, event):
             return
-        await reply(event, client, thread_ts=event.get("thread_ts") or event["ts"])
+        await reply(event, client, thread_ts=event.get("thread_ts") or event["ts"], dm=False)
 
     @app.event("message")
     async def on_message(
@@ -249,7 +306,7 @@ def create_app(
             return  # channel messages that mention the bot come in as app_mention
         if not await first_delivery(body, event):
             return
-        await reply(event, client, thread_ts=event.get("thread_ts"))
+        await reply(event, client, thread_ts=event.get("thread_ts"), dm=True)
 
     return app
 
@@ -272,144 +329,9 @@ def _ignored(event: dict[str, Any]) -> bool:
     )
 
 
-def _load_into(load: Callable[[], Assistant], future: concurrent.futures.Future[Assistant]) -> None:
-    try:
-        future.set_result(load())
-        log.info("Model and documents loaded")
-    except BaseException as e:  # handed to the serving loop, which says why and exits
-        future.set_exception(e)
+def serve(load: Any, socket_mode: bool = False, **options: Any) -> int:
+    """Run the Slack app until stopped (HTTP, several workers, or Socket Mode): see
+    adapters.slack_serve.serve for the options. Returns an exit code."""
+    from adapters.slack_serve import serve as run  # it imports this module
 
-
-def serve(
-    load: Callable[[], Assistant],
-    socket_mode: bool = False,
-    *,
-    host: str | None = None,
-    port: int | None = None,
-    status: Status | None = None,
-    workers: int = 1,
-    sockets: list[Any] | None = None,
-) -> int:
-    """Run the Slack app until interrupted: HTTP on `host` (default: every interface) and `port`
-    (default: $PORT, else 3000), or Socket Mode. `status` is what /healthz reports while the
-    documents load. `workers` > 1: that many processes answer on the one port (HTTP only; see
-    adapters/workers.py). Returns an exit code."""
-    needed = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if socket_mode else "SLACK_SIGNING_SECRET"]
-    missing = [name for name in needed if not os.environ.get(name)]
-    if missing:
-        print(f"policy-qa: set {' and '.join(missing)} (see docs/slack.md)", file=sys.stderr)
-        return EXIT_CONFIG
-    raw_port = os.environ.get("PORT", "").strip()
-    if port is None and raw_port and not (raw_port.isascii() and raw_port.isdigit()
-                                          and int(raw_port) < 65536):  # fmt: skip
-        print(f"policy-qa: PORT must be a port number, not {raw_port!r}", file=sys.stderr)
-        return EXIT_CONFIG
-    if workers > 1 and not socket_mode:
-        from adapters.workers import serve_workers  # only the parent of workers needs it
-
-        worker = partial(serve, host=host, port=port, status=status)
-        return serve_workers(worker, load, host, port or int(raw_port or 3000), workers)
-    try:
-        return asyncio.run(_serve(load, socket_mode, host, port, status, sockets))
-    except KeyboardInterrupt:
-        return 0
-
-
-async def _serve(
-    load: Callable[[], Assistant],
-    socket_mode: bool,
-    host: str | None,
-    port: int | None,
-    status: Status | None,
-    sockets: list[Any] | None = None,
-) -> int:
-    future: concurrent.futures.Future[Assistant] = concurrent.futures.Future()
-    client = _web_client()
-    secret = os.environ.get("SLACK_SIGNING_SECRET")
-    identity = BotIdentity(client)
-    state = state_from_env()
-    log.info("Events seen and rate limits are kept in %s", getattr(state, "where", "memory"))
-    app = create_app(future, client, signing_secret=secret, identity=identity, state=state)
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
-            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass  # not the main thread, or Windows: Ctrl-C still ends the process
-    if socket_mode:
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-        started: Any = AsyncSocketModeHandler(app, os.environ["SLACK_APP_TOKEN"])
-        where = "Socket Mode"
-    else:
-        if port is None:
-            port = int(os.environ.get("PORT") or 3000)
-        web_app = create_web_app(app, future, secret or "", status=status)
-        started = WebRunner(web_app, access_log=None)
-        await started.setup()
-        for sock in sockets or []:  # a worker of several, on sockets its parent listens on
-            await web.SockSite(started, sock, backlog=BACKLOG).start()
-        if not sockets:
-            await web.TCPSite(started, host=host, port=port).start()  # listen first: Slack's 3 s
-        # each address: with $PORT 0, IPv4 and IPv6 get a free port each
-        urls = [f"http://{a[0]}:{a[1]}" if "." in a[0] else f"http://[{a[0]}]:{a[1]}"
-                for a in started.addresses]  # fmt: skip
-        where = f"{' and '.join(urls)} (POST /slack/events, GET /healthz)"
-    threading.Thread(
-        target=_load_into, args=(load, future), name="load-assistant", daemon=True
-    ).start()
-    retrying: asyncio.Task[None] | None = None
-    try:
-        await identity.look_up()  # once; every request then uses what it found
-        if socket_mode:
-            await started.connect_async()
-    except (SlackApiError, aiohttp.ClientError, OSError) as e:
-        if isinstance(e, SlackApiError) and not cannot_reach(e):
-            # exit rather than crash-loop on a revoked or mistyped token
-            print(
-                f"policy-qa: Slack rejected the token ({e.response.get('error')})", file=sys.stderr
-            )
-            await _stop(started, state)
-            return EXIT_CONFIG
-        if socket_mode:
-            print(f"policy-qa: cannot reach Slack ({type(e).__name__})", file=sys.stderr)
-            await _stop(started, state)
-            return EXIT_ERROR
-        # HTTP mode: keep acking (and /healthz up); the look-up goes on with backoff
-        log.warning("Cannot reach Slack to look up the bot (%s); serving anyway and retrying "
-                    "in the background", describe(e))  # fmt: skip
-        retrying = asyncio.ensure_future(identity.keep_looking_up())
-        retrying.add_done_callback(lambda _: stop.set() if identity.rejected else None)
-    print(f"policy-qa: Slack app running on {where}; loading the documents…", file=sys.stderr)
-    loaded: asyncio.Future[Any] = asyncio.wrap_future(future)
-    stopped: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
-    await asyncio.wait([loaded, stopped], return_when=asyncio.FIRST_COMPLETED)
-    code = 0
-    if identity.rejected is not None:  # found by the background look-up
-        print(f"policy-qa: Slack rejected the token ({identity.rejected})", file=sys.stderr)
-        code = EXIT_CONFIG
-    elif loaded.done() and loaded.exception() is not None:
-        error = loaded.exception()
-        if isinstance(error, PolicyQAError):  # the user's to fix: the message says how
-            print(f"policy-qa: {error}", file=sys.stderr)
-        else:
-            log.error("Loading the assistant failed", exc_info=error)
-            print(
-                "policy-qa: loading the documents failed; the log above says why", file=sys.stderr
-            )
-        code = EXIT_KNOWLEDGE if isinstance(error, KnowledgeError) else EXIT_ERROR
-    else:
-        await stopped
-    stopped.cancel()
-    if retrying is not None:
-        retrying.cancel()
-    await _stop(started, state)
-    return code
-
-
-async def _stop(started: Any, state: SharedState) -> None:
-    if isinstance(started, web.AppRunner):
-        await started.cleanup()
-    else:
-        await started.close_async()
-    await state.close()
+    return run(load, socket_mode, **options)

@@ -28,6 +28,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from adapters.knowledge_sets import KnowledgeSets
 from assistant import Assistant
 from assistant.status import Status
 
@@ -35,8 +36,14 @@ __all__ = ["REQUEST_SECONDS", "AssistantSource", "WebRunner", "create_web_app", 
 
 log = logging.getLogger(__name__)
 
-# An assistant, or one still loading in a background thread (so HTTP mode acks within 3 s).
-AssistantSource = Assistant | concurrent.futures.Future[Assistant]
+# An assistant (or several knowledge sets), or one still loading in a background thread (so HTTP
+# mode acks within 3 s).
+AssistantSource = (
+    Assistant
+    | KnowledgeSets
+    | concurrent.futures.Future[Assistant]
+    | concurrent.futures.Future[KnowledgeSets]
+)
 
 # From its first byte, a request's headers and body must all arrive within this many seconds.
 # Slack gives up on a request it has not had an answer to after 3 s, so a request that takes

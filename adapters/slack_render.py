@@ -7,7 +7,7 @@ import re
 from functools import partial
 from typing import Any, Protocol
 
-from adapters.render import one_line, pack, shorten
+from adapters.render import one_line, pack, plain_text, shorten, understood_line
 from assistant import Answer, Citation
 from assistant.answers import answering_clause, compact_text, quotes_header, shown_spans, voice
 from assistant.documents import Document
@@ -26,6 +26,12 @@ TITLE_CHARS = 60  # a title in a compact attribution; the Source line names it i
 SHOW_FULL_ACTION = "show_full_quotes"
 SHOW_FULL_LABEL = "Show full quotes"
 VALUE_LIMIT = 2_000
+# A follow-up's button also carries the question it followed, as JSON after this mark: no
+# escaped question starts with "<", so the plain form of older buttons still reads as before.
+FOLLOW_UP_MARK = "<"
+# The votes under an answer: each button's value is the answer's id from the Recorder, nothing
+# else (what a click says is read from Slack's signed request, never trusted beyond that id).
+VOTE_UP_ACTION, VOTE_DOWN_ACTION = "vote_up", "vote_down"
 
 _QUOTE_MARK = re.compile(r"^>\s?", re.MULTILINE)
 _PLAIN_MENTION = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
@@ -163,20 +169,49 @@ def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text, "verbatim": True}]}
 
 
+def _button(action_id: str, text: str, value: str, label: str | None = None) -> dict[str, Any]:
+    button = {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": text},
+        "value": value,
+    }
+    if label:
+        button["accessibility_label"] = label  # what a screen reader says for an emoji
+    return button
+
+
 def show_full_button(value: str) -> dict[str, Any]:
     """The actions block under a compact answer; a click answers its question (`value`, escaped)
     again, in full."""
-    return {
-        "type": "actions",
-        "elements": [
-            {
-                "type": "button",
-                "action_id": SHOW_FULL_ACTION,
-                "text": {"type": "plain_text", "text": SHOW_FULL_LABEL},
-                "value": value,
-            }
-        ],
-    }
+    return {"type": "actions", "elements": [_button(SHOW_FULL_ACTION, SHOW_FULL_LABEL, value)]}
+
+
+def vote_buttons(answer_id: str) -> list[dict[str, Any]]:
+    """👍 and 👎 for the answer recorded as `answer_id`."""
+    return [
+        _button(VOTE_UP_ACTION, "👍", answer_id, "This answered my question"),
+        _button(VOTE_DOWN_ACTION, "👎", answer_id, "This did not answer my question"),
+    ]
+
+
+def show_full_value(question: str, previous: str | None = None) -> str:
+    """The Show full quotes button's value: the question, escaped; after a follow-up, the
+    question and the one it followed (what the core was given as `previous`), as JSON."""
+    if not previous:
+        return escape(question)
+    return FOLLOW_UP_MARK + json.dumps([escape(question), escape(previous)], ensure_ascii=False)
+
+
+def read_show_full_value(value: str) -> tuple[str, str | None]:
+    """(question, previous) from a Show full quotes button's value, unescaped."""
+    if value.startswith(FOLLOW_UP_MARK):
+        try:
+            question, previous = json.loads(value[len(FOLLOW_UP_MARK) :])
+            return unescape(str(question)), unescape(str(previous))
+        except (ValueError, TypeError):
+            pass  # not one we made: read as a plain question, as any other
+    return unescape(value), None
 
 
 def _quote_texts(question: str, citation: Citation, compact: bool) -> tuple[list[str], bool]:
@@ -198,14 +233,29 @@ def _quote_texts(question: str, citation: Citation, compact: bool) -> tuple[list
     return texts, False
 
 
-def _units(answer: Answer, lookup: DocumentLookup, full: bool) -> list[list[dict[str, Any]]]:
-    """Groups of blocks that belong together: the question, then each quote with its source;
-    compact, the sources once and the button that shows the quotes in full."""
+def _units(
+    answer: Answer,
+    lookup: DocumentLookup,
+    full: bool,
+    answer_id: str | None = None,
+    knowledge_set: str | None = None,
+    previous: str | None = None,
+) -> list[list[dict[str, Any]]]:
+    """Groups of blocks that belong together: the question (with how a follow-up was taken, and
+    which knowledge set answered), then each quote with its source; compact, the sources once
+    and the buttons: show the quotes in full, and the votes when the answer has an id."""
     units = [
         [_context(f"Question: {escape(shorten(one_line(answer.question), 300)) or '(empty)'}")]
     ]
+    if taken_as := understood_line(answer):
+        units[0].append(_context(escape(taken_as)))
+    if knowledge_set:
+        units[0].append(_context(f"Knowledge set: {escape(knowledge_set)}"))
+    votes = vote_buttons(answer_id) if answer_id else []
     if not answer.answered or not answer.citations:
-        units.append([_section(escape(shorten(answer.text, 2_900)) or NOT_COVERED)])
+        units.append([_section(escape(shorten(plain_text(answer), 2_900)) or NOT_COVERED)])
+        if votes:
+            units[-1].append({"type": "actions", "elements": votes})
         return units
     if answer.caveat:
         units[0].append(_section(escape(quotes_header(answer.caveat))))
@@ -223,8 +273,12 @@ def _units(answer: Answer, lookup: DocumentLookup, full: bool) -> list[list[dict
         last = units[-1]
         if sources := _sources(answer.citations, lookup):
             last.append(_context(sources))
-        if shortened and len(value := escape(answer.question)) <= VALUE_LIMIT:
-            last.append(show_full_button(value))
+        buttons: list[dict[str, Any]] = []
+        value = show_full_value(answer.question, previous if answer.understood_as else None)
+        if shortened and len(value) <= VALUE_LIMIT:
+            buttons = show_full_button(value)["elements"]
+        if buttons + votes:
+            last.append({"type": "actions", "elements": buttons + votes})
     return units
 
 
@@ -245,7 +299,13 @@ def _fits(blocks: list[dict[str, Any]]) -> bool:
 
 
 def render_payloads(
-    answer: Answer, assistant: DocumentLookup, full: bool = False
+    answer: Answer,
+    assistant: DocumentLookup,
+    full: bool = False,
+    *,
+    answer_id: str | None = None,
+    knowledge_set: str | None = None,
+    previous: str | None = None,
 ) -> list[dict[str, Any]]:
     """The messages the Slack app posts for `answer`, in order: Block Kit `blocks` plus a fallback
     `text`. A quote and its source stay in one message; only a quote longer than a whole message
@@ -253,10 +313,14 @@ def render_payloads(
 
     Compact (what the app posts): the first quote whole, the others as the words around their
     answers, one section each, and a "Show full quotes" button when words were left out. `full`
-    (what the button posts): every quote whole with its full source."""
+    (what the button posts): every quote whole with its full source. Under the question, a
+    context line says how a follow-up was taken ("Taking this as: …") and, given
+    `knowledge_set`, which set answered. `answer_id` (the Recorder's) adds 👍 and 👎 under the
+    last message; `previous` (what the core was given with a follow-up) goes into the Show full
+    quotes button, so that the click answers the follow-up as it was taken."""
     messages: list[list[dict[str, Any]]] = []
     current: list[dict[str, Any]] = []
-    for unit in _units(answer, assistant, full):
+    for unit in _units(answer, assistant, full, answer_id, knowledge_set, previous):
         if current and not _fits(current + unit):
             messages.append(current)
             current = []

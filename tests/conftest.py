@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from assistant import Assistant
+from tests.fake_slack import FakeSlack
+from tests.slack_apps import StartApp, app_server
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -29,3 +32,20 @@ def northwind(cache_dir: Path) -> Assistant:
     """A policy that speaks in its own voice (`speaker:` in its front matter), quotes its founder
     and has a table: tests/data/northwind."""
     return Assistant.load(DATA / "northwind", cache_dir=cache_dir)
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    """A fake Slack Web API on loopback, for the real Slack app's tests."""
+    fake = FakeSlack()
+    await fake.start()
+    yield fake
+    assert fake.runner is not None
+    await fake.runner.cleanup()
+
+
+@pytest.fixture
+async def serve_app(slack: FakeSlack) -> AsyncIterator[StartApp]:
+    """Starts real Slack apps as `serve` runs them, talking to `slack`; stopped at the end."""
+    async with app_server(slack) as start:
+        yield start

@@ -25,6 +25,21 @@ class World:
         history = (channel or self.channel).history()
         return [m for m in history if self.bot.user and m.author.id == self.bot.user.id]
 
+    def thread(self, name: str = "questions") -> simcord.ChannelHandle:
+        """A public thread in the channel, opened by alice (simcord has no builder for one)."""
+        backend = self.env.backend
+        opened = backend.create_thread(self.channel.id, name, self.alice.id)
+        return simcord.ChannelHandle(self.env, self.channel.guild, opened)
+
+    def channel_named(self, name: str) -> simcord.ChannelHandle:
+        assert self.channel.guild is not None
+        return self.channel.guild.create_text_channel(name)
+
+    async def restart(self, bot: discord_bot.PolicyBot) -> None:
+        """The bot stopped and a new one started in its place, on the same Discord."""
+        await self.env.restart_bot(bot)
+        self.bot = bot
+
     def posted(self, kind: str) -> list[Any]:
         """JSON bodies the bot sent: 'messages', 'callback' (interaction) or 'webhooks'."""
         return [

@@ -121,9 +121,9 @@ class Running:
             return resp.status, time.monotonic() - started
 
     async def command(
-        self, text: str, response_url: str, user: str = "U1", **kwargs: Any
+        self, text: str, response_url: str, user: str = "U1", channel: str = "C1", **kwargs: Any
     ) -> tuple[int, float]:
-        form = {"command": "/ask", "text": text, "user_id": user, "channel_id": "C1",
+        form = {"command": "/ask", "text": text, "user_id": user, "channel_id": channel,
                 "team_id": "T1", "response_url": response_url, "trigger_id": "1.2.3"}  # fmt: skip
         return await self.send(urlencode(form), "application/x-www-form-urlencoded", **kwargs)
 
@@ -157,6 +157,22 @@ class Running:
                    "response_url": response_url, "actions": [action]}  # fmt: skip
         form = urlencode({"payload": json.dumps(payload)})
         return await self.send(form, "application/x-www-form-urlencoded", **kwargs)
+
+    async def submit_view(
+        self, view: dict[str, Any], values: dict[str, dict[str, str]], user: str = "U1"
+    ) -> tuple[int, float]:
+        """A modal's submission (`view_submission`), as Slack sends it: `view` as the app opened
+        it, with `values` typed into it ({block_id: {action_id: text}})."""
+        state = {block: {action: {"type": "plain_text_input", "value": text}
+                         for action, text in inputs.items()}
+                 for block, inputs in values.items()}  # fmt: skip
+        payload = {"type": "view_submission", "team": {"id": "T1", "domain": "t1"},
+                   "user": {"id": user, "team_id": "T1"}, "api_app_id": "A1",
+                   "trigger_id": "4.5.6",
+                   "view": {**view, "id": "V1", "team_id": "T1", "app_id": "A1",
+                            "state": {"values": state}}}  # fmt: skip
+        form = urlencode({"payload": json.dumps(payload)})
+        return await self.send(form, "application/x-www-form-urlencoded")
 
     async def health(self) -> dict[str, Any]:
         async with self.session.get(f"{self.url}/healthz") as resp:

@@ -34,6 +34,8 @@ def worker_env(
         "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_API_URL": f"{api_url}/api/",
         "POLICY_QA_CACHE": str(cache),
+        # records would go to the user's own data folder: these tests measure answering
+        "POLICY_QA_RECORD": "off",
         "PYTHONPATH": str(ROOT),  # this checkout, whatever the venv was installed from
     }
     if redis_url:

@@ -231,7 +231,18 @@ def test_help_documents_commands_and_exit_codes(env: dict[str, str]) -> None:
         ("chat", {"--knowledge", "--min-confidence"}),
         ("index", {"--knowledge", "--into", "--watch"}),  # nothing is answered: no --min-confidence
         ("eval", {"--knowledge", "--min-confidence", "--json", "--misses"}),
-        ("serve", {"--knowledge", "--min-confidence", "--socket", "--host", "--port", "--workers"}),
+        (
+            "serve",
+            {
+                "--knowledge",
+                "--min-confidence",
+                "--socket",
+                "--host",
+                "--port",
+                "--workers",
+                "--config",
+            },
+        ),  # fmt: skip
         ("text", set()),
     ],
 )

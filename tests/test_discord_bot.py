@@ -404,6 +404,13 @@ async def test_invite_url_has_the_scopes_and_minimal_permissions(assistant: Assi
 # --- serve ------------------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def own_records(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`serve` opens the records database: in the test's folder, never the user's own."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("POLICY_QA_DATABASE_URL", raising=False)
+
+
 def test_serve_without_token_exits_4(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 from assistant.records.base import (
     AnswerRecord,
@@ -94,6 +95,34 @@ def test_a_fresh_database_gets_the_newest_schema_and_it_matches_the_tables(store
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
         # What the migrations made is what schema.py describes (names, types, keys, indexes).
         assert compare_metadata(context, metadata) == []
+
+
+def test_stores_opened_at_once_in_one_process_each_get_the_whole_schema(tmp_path: Path) -> None:
+    # Alembic's proxies are module-wide: unserialized, these ran each other's steps.
+    errors: list[Exception] = []
+    opened: dict[int, tuple[str | None, set[str]]] = {}
+
+    def open_one(n: int) -> None:
+        try:
+            store = SQLStore.open(f"sqlite:///{tmp_path}/records-{n}.sqlite3")
+        except Exception as e:
+            errors.append(e)
+            return
+        opened[n] = (store.schema_revision(), set(inspect(store.engine).get_table_names()))
+        store.close()
+
+    threads = [threading.Thread(target=open_one, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    from alembic.script import ScriptDirectory
+
+    from assistant.records.sql import MIGRATIONS
+
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    assert errors == []
+    assert list(opened.values()) == [(head, set(TABLES))] * 8
 
 
 def test_every_revision_upgrades_to_the_newest_keeping_what_it_holds(url: str) -> None:

@@ -1,6 +1,7 @@
 """Several Slack workers behind nginx sharing one Redis, all real, on loopback; only Slack's Web
 API is the fake. The same event delivered over both workers, a mention and its message twin,
-one user's burst, a thread's context, Redis stopped mid-way; then `serve slack --workers 2`."""
+one user's burst, a follow-up in a thread reaching the worker that did not answer the thread's
+first question, Redis stopped mid-way; then `serve slack --workers 2`."""
 
 from __future__ import annotations
 
@@ -22,8 +23,13 @@ from assistant import Assistant
 from tests.fake_slack import FakeSlack, Running, dm, mention
 from tests.redis_server import RedisServer, own_redis, unique_prefix
 from tests.slack_cluster import TOKEN, Nginx, Worker, worker_env
+from tests.test_slack_render import texts
 
 QUESTION = "Why was Kaspersky banned?"
+FIRST = "Why did Twitter ban Kaspersky's ads?"
+FOLLOW_UP = "when was that?"  # alone, the documents cannot say; after FIRST, they can
+WHEN = "towards the end of January 2018"
+TAKEN_AS = f"Taking this as: “{FIRST}” — “{FOLLOW_UP}”"
 QUIET_SECONDS = 1.5  # how long "no further reply" is watched for
 session_loop = pytest.mark.asyncio(loop_scope="session")
 LIMITED = "asking faster than I can answer"
@@ -32,15 +38,6 @@ LIMITED = "asking faster than I can answer"
 @pytest.fixture
 def redis_server() -> Iterator[RedisServer]:
     yield from own_redis()  # ours to stop and start
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    await fake.start()
-    yield fake
-    assert fake.runner is not None
-    await fake.runner.cleanup()
 
 
 @pytest.fixture
@@ -121,17 +118,24 @@ async def test_two_workers_behind_nginx_answer_each_event_once(
         assert len(replies) == 6 and len(limited) == 1, replies
         assert limited[0]["response_type"] == "ephemeral"
 
-        # A thread's context written by the worker that answered is there for any other.
-        asked = "What will happen to the ad budget?"
-        assert (await front.event(mention(asked, ts="1700000000.000500"), event_id="EvCtx"))[
-            0
-        ] == 200
+        # A thread's context written by the worker that answered is there for any other, and a
+        # follow-up in the thread that reaches the other worker is read with it.
+        before, thread = len(nginx.requests()), "1700000000.000500"
+        assert (await front.event(mention(FIRST, ts=thread), event_id="EvCtx"))[0] == 200
+        [first_went_to] = await events_went_to(before, 1)
         await quiet_then(slack, "chat.postMessage", "C1", 1)
         another = RedisState.from_url(redis_server.url, prefix=prefix)
-        context = await another.get_context("slack:thread:C1:1700000000.000500")
+        context = await another.get_context(f"slack:thread:C1:{thread}")
         await another.close()
-        assert context is not None and context["question"] == asked and context["answered"]
-        assert context["user"] == "U1" and context["cited"] and asked in context["context"]
+        assert context is not None and context["question"] == FIRST and context["answered"]
+        assert context["user"] == "U1" and context["cited"] and FIRST in context["context"]
+        the_other = Running(f"http://{(upstreams - {first_went_to}).pop()}", session)
+        follow_up = mention(FOLLOW_UP, ts="1700000000.000600", thread_ts=thread, user="U2")
+        assert (await the_other.event(follow_up, event_id="EvFollowUp"))[0] == 200
+        await quiet_then(slack, "chat.postMessage", "C1", 2)
+        followed = answers_to(slack, "C1")[-1]
+        assert followed["thread_ts"] == thread and TAKEN_AS in texts(followed)
+        assert WHEN in texts(followed).replace("*", "")
 
         # Redis stops: every question is still answered, once, and nothing gets a 500.
         redis_server.stop()
@@ -168,7 +172,7 @@ async def test_two_workers_behind_nginx_answer_each_event_once(
         warnings = [ln for ln in said.splitlines() if "cannot be reached" in ln]
         assert len(warnings) == 1 and warnings[0].startswith("WARNING"), said[-3000:]
         assert "Traceback" not in said and "500" not in re.sub(r"\d{4,}", "", said)
-        for secret in (TOKEN, QUESTION, "ad budget"):  # never a token or a question in the log
+        for secret in (TOKEN, QUESTION, FIRST, FOLLOW_UP):  # never a token or a question logged
             assert secret not in said, f"{secret!r} in a worker's log"
     assert codes == [0, 0]
 

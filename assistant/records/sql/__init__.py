@@ -22,6 +22,7 @@ engine up, writes.py writes records and purges them, queries.py runs the report'
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -60,6 +61,10 @@ __all__ = [
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _MIGRATION_LOCK = 0x706F6C6963790001  # any constant of ours: pg_advisory_xact_lock's key
+# Alembic runs env.py through module-wide proxies (alembic.context, alembic.op): two migrations
+# at once in one process (two recorders opening) ran each other's steps, or failed half-way with
+# the version stamped. One at a time, taken before the database's own lock.
+_ALEMBIC = threading.Lock()
 
 
 class SQLStore:
@@ -93,7 +98,7 @@ class SQLStore:
         """Bring the schema to `revision` (default: the newest), in one transaction."""
         from alembic import command
 
-        with self.engine.begin() as connection:
+        with _ALEMBIC, self.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(select(func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
             command.upgrade(alembic_config(connection), revision)
