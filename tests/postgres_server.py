@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.missing import missing as missing_program
+
 SUPERUSER = "policyqa"
 DATABASE = "policyqa_test"
 START_TIMEOUT = 60  # seconds: a cold initdb'd server on a busy 2-core machine starts in 1-3
@@ -40,9 +42,7 @@ def server_binaries() -> Path | None:
 
 
 def missing(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI must install it: apt-get install -y postgresql)")
-    pytest.skip(f"{reason}: apt-get install postgresql to run the PostgreSQL cases")
+    missing_program(reason, "postgresql")
 
 
 def _free_port() -> int:

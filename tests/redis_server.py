@@ -13,12 +13,9 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
+from tests.missing import missing
 
 TEST_URL = "POLICY_QA_TEST_REDIS_URL"
-MISSING = (
-    "redis-server not found: install Debian's redis-server package (apt-get install redis-server)"
-)
 
 
 def free_port() -> int:
@@ -34,7 +31,7 @@ class RedisServer:
     def __init__(self, folder: Path, port: int | None = None) -> None:
         self.binary = shutil.which("redis-server")
         if self.binary is None:
-            pytest.skip(MISSING)
+            missing("redis-server not found", "redis-server")
         self.folder, self.port = folder, port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
 

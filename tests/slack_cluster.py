@@ -14,14 +14,13 @@ import time
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from tests.conftest import ROOT
 from tests.fake_slack import SECRET
+from tests.missing import missing
 from tests.redis_server import free_port
 
 TOKEN = "xoxb-SENTINEL-SCALE-0000"
-NGINX_MISSING = "nginx not found: install Debian's nginx package (apt-get install nginx)"
 
 
 def worker_env(
@@ -117,7 +116,7 @@ class Nginx:
             (p for p in ("/usr/sbin/nginx", "/sbin/nginx") if Path(p).exists()), None
         )
         if binary is None:
-            pytest.skip(NGINX_MISSING)
+            missing("nginx not found", "nginx")
         self.folder, self.port = folder, free_port()
         site = (ROOT / "deploy" / "nginx.conf").read_text()
         servers = "".join(

@@ -24,6 +24,7 @@ from adapters import slack_app
 from adapters.workers import BACKLOG
 from assistant import Assistant
 from tests.fake_slack import SECRET, FakeSlack, Running, mention
+from tests.missing import missing
 from tests.slack_apps import TOKEN
 from tests.slack_cluster import TOKEN as WORKER_TOKEN
 from tests.slack_cluster import Worker, worker_env
@@ -107,7 +108,7 @@ def listen_backlogs(port: int) -> list[int]:
     socket's Send-Q."""
     ss = shutil.which("ss") or shutil.which("ss", path="/usr/sbin:/sbin:/usr/bin")
     if ss is None:
-        pytest.skip("ss not found: install Debian's iproute2")
+        missing("ss not found", "iproute2")
     listing = subprocess.run(
         [ss, "-H", "-l", "-t", "-n", "-4", f"sport = :{port}"],
         capture_output=True,
