@@ -4,7 +4,8 @@
 and times its answers (one process per system: torch's spinning OpenMP workers would otherwise
 slow the other system down); `both` alternates the two in one process.
 `python -m benchmarks.worker memory ours|baseline ...` loads one system alone, answers a few
-questions and reports its peak resident memory.
+questions and reports its peak resident memory. `exact` is ours with the exact dense scan at any
+size (assistant/ann.py's threshold raised past the corpus).
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ from benchmarks.corpora import questions
 Answer = Callable[[str], object]
 
 
-def _ours(knowledge: Path, cache: Path) -> Answer:
-    from assistant import Assistant
+def _ours(knowledge: Path, cache: Path, exact: bool = False) -> Answer:
+    from assistant import Assistant, ann
+
+    if exact:  # the exact scan at any size (its own snapshot: the threshold is in its key)
+        ann.THRESHOLD = 10**12
 
     return Assistant.load(knowledge, cache_dir=cache).answer
 
@@ -72,7 +76,7 @@ def _peak_rss_mb() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("mode", choices=["latency", "memory"])
-    parser.add_argument("system", choices=["both", "ours", "baseline"])
+    parser.add_argument("system", choices=["both", "ours", "exact", "baseline"])
     parser.add_argument("knowledge", type=Path)
     parser.add_argument("cache", type=Path)
     parser.add_argument("baseline", type=Path)
@@ -82,9 +86,10 @@ def main() -> None:
 
     loaders = {
         "ours": lambda: _ours(args.knowledge, args.cache),
+        "exact": lambda: _ours(args.knowledge, args.cache, exact=True),
         "baseline": lambda: _baseline(args.baseline),
     }
-    names = list(loaders) if args.system == "both" else [args.system]
+    names = ["ours", "baseline"] if args.system == "both" else [args.system]
     systems, load_s = {}, {}
     for name in names:
         start = time.perf_counter()
