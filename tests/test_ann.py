@@ -92,18 +92,19 @@ def _saved(graph: ann.Nearest) -> dict[str, np.ndarray]:
     return {name: array.copy() for name, array in graph.arrays().items()}
 
 
-class _Npz(dict[str, np.ndarray]):
-    """What ann.read reads: an npz's `files` and arrays."""
-
-    @property
-    def files(self) -> list[str]:
-        return list(self)
+def _read(arrays: dict[str, np.ndarray], vectors: np.ndarray) -> ann.Nearest:
+    """ann.read of these arrays saved as an index's cache file is."""
+    buffer = io.BytesIO()
+    np.savez(buffer, allow_pickle=False, **arrays)
+    buffer.seek(0)
+    with np.load(buffer, allow_pickle=False) as data:
+        return ann.read(data, vectors)
 
 
 def test_a_saved_graph_reads_back_searching_the_same() -> None:
     vectors = _clustered(3000).astype(np.float16)
     graph = ann.build(vectors)
-    read = ann.read(_Npz(_saved(graph)), vectors)
+    read = _read(_saved(graph), vectors)
     for query in _clustered(20, seed=2):
         assert np.array_equal(read.search(query, 50), graph.search(query, 50))
 
@@ -136,6 +137,14 @@ def _missing(arrays: dict[str, np.ndarray]) -> None:
     del arrays["ann_codes"]
 
 
+def _links_cut_short(arrays: dict[str, np.ndarray]) -> None:
+    arrays["ann_neighbors"] = arrays["ann_neighbors"][:-1]
+
+
+def _codes_of_fewer_nodes(arrays: dict[str, np.ndarray]) -> None:
+    arrays["ann_codes"] = arrays["ann_codes"][:-1]
+
+
 @pytest.mark.parametrize(
     "damage",
     [
@@ -146,6 +155,8 @@ def _missing(arrays: dict[str, np.ndarray]) -> None:
         _a_passage_twice,
         _wrong_dtype,
         _missing,
+        _links_cut_short,
+        _codes_of_fewer_nodes,
     ],
 )
 def test_a_damaged_saved_graph_is_refused(damage: Callable[[dict[str, np.ndarray]], None]) -> None:
@@ -153,7 +164,21 @@ def test_a_damaged_saved_graph_is_refused(damage: Callable[[dict[str, np.ndarray
     arrays = _saved(ann.build(vectors))
     damage(arrays)
     with pytest.raises(ann.DamagedGraph):
-        ann.read(_Npz(arrays), vectors)
+        _read(arrays, vectors)
+
+
+def test_a_saved_graph_whose_file_is_cut_short_is_refused() -> None:
+    vectors = _clustered(2000).astype(np.float16)
+    saved = io.BytesIO()
+    np.savez(saved, allow_pickle=False, **_saved(ann.build(vectors)))
+    cut = io.BytesIO()
+    with zipfile.ZipFile(saved) as whole, zipfile.ZipFile(cut, "w") as short:
+        for name in whole.namelist():
+            data = whole.read(name)
+            short.writestr(name, data[:-100] if name == "ann_codes.npy" else data)
+    cut.seek(0)
+    with np.load(cut, allow_pickle=False) as data, pytest.raises(ann.DamagedGraph, match="short"):
+        ann.read(data, vectors)
 
 
 def _rewrite(path: Path, change: Callable[[dict[str, np.ndarray]], None]) -> None:
