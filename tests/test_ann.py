@@ -18,6 +18,7 @@ import pytest
 
 from assistant import Assistant, ann
 from assistant import snapshot as snapshots
+from assistant.features import _best
 from assistant.publish import load_published, publish
 from tests.conftest import DATA, ROOT
 
@@ -86,6 +87,16 @@ def test_a_vector_repeated_is_one_node_standing_for_every_copy() -> None:
     # The best nodes until at least 12 passages: three nodes of five copies each.
     assert len(near) == 15 and {7, 307, 607, 907, 1207} <= set(near.tolist())
     assert np.allclose(vectors[near[:5]], distinct[7])
+
+
+def test_the_best_passages_by_bm25_are_those_a_stable_sort_of_all_gives() -> None:
+    rng = np.random.default_rng(3)
+    values = rng.integers(0, 40, 5000).astype(np.float32)  # many ties, at the cut too
+    values[rng.random(5000) < 0.3] = 0.0
+    among = np.flatnonzero(values).astype(np.int32)
+    for size in (1, 10, 256, len(among), len(among) + 5):
+        expected = among[np.argsort(-values[among], kind="stable")[:size]]
+        assert np.array_equal(_best(values, among, size), expected)
 
 
 def _saved(graph: ann.Nearest) -> dict[str, np.ndarray]:
