@@ -87,10 +87,10 @@ def measure(sizes: list[Prepared], questions: int) -> Section:
                 f"{where}, recall@{TOP} against the exact scan",
                 built["recall"],
                 None,
-                "",
+                "fraction",
                 f">= {RECALL_TARGET}",
                 built["recall"] >= RECALL_TARGET,
-                f"(min {built['recall_min']:.1f} of {TOP}, {built['questions']} questions)",
+                f"(fewest found {built['recall_min']:.0f} of {TOP}, {built['questions']} questions)",
             ),
             Row(
                 section.title,
