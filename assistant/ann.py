@@ -32,12 +32,22 @@ import numpy.typing as npt
 Ints = npt.NDArray[np.int32]
 Floats = npt.NDArray[np.float32]
 
-# Passages from which dense search is approximate (see benchmarks/RESULTS.md, "A million
-# passages": where the graph starts to pay).
+# Passages from which dense search is approximate (benchmarks/RESULTS.md, "A million passages":
+# the graph against the exact scan at 50,000, 100,000 and 1,000,000 passages).
 THRESHOLD = 50_000
+# The graph's shape, chosen on the million-passage benchmark corpus (benchmarks/vectors.py: 1,444
+# clusters of about 700 near-paraphrases) by recall@10 of 200 PolicyQA questions after the exact
+# rerank of 256 candidates, and the search's time (one core; benchmarks/RESULTS.md):
+#   links 16, construction 80:   search 320 0.737 (1.0 ms), 1280 0.932, 2560 0.976, 5120 0.982
+#   links 32, construction 80:   search 320 0.819, 1280 0.954, 2560 0.976 (4.7 ms); 614 MB, not 492
+#   links 16, construction 200:  search 1280 0.979, 2560 0.992 (4.6 ms), 5120 0.996 (11 ms)
+#   links 24, construction 200:  search 2560 0.996 (5.2 ms), 61 MB more than 16 links
+# (Our reading: a beam of a few hundred fills with one cluster's members.) Codes of 8 bits lose
+# nothing against float16 storage (search 2560: 0.976 and 0.972, construction 80) at half its
+# 0.73 GB; 4-bit codes do (0.862, construction 200).
 LINKS = 16  # HNSW's M: links per node on the upper levels, twice as many on the lowest
-EF_CONSTRUCTION = 80  # candidates kept while linking a new node
-EF_SEARCH = 320  # candidates kept while searching (at least the number of results asked)
+EF_CONSTRUCTION = 200  # candidates kept while linking a new node
+EF_SEARCH = 2560  # candidates kept while searching (at least the number of results asked)
 CHECKED_CODES = 256  # nodes whose codes are compared with the index's vectors when read
 _CHUNK = 65_536  # vectors converted to float32 at a time while building
 _READ_BYTES = 1 << 24  # read at a time from a saved graph
