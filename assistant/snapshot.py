@@ -182,6 +182,18 @@ def _read_bm25(data: Any, name: str, vocabulary: dict[str, int], docs: int) -> b
     return bm25
 
 
+def _read_terms(data: Any, n: int, columns: int) -> scipy.sparse.csr_matrix:
+    """The term matrix; the saved int64 arrays, which scipy narrows into copies, are let go on
+    return (holding them while the rest was read, loading a million passages peaked 0.14 GB above
+    what it kept, measured)."""
+    indices = get_array(data, "terms_indices", np.int64, 1)
+    indptr = get_array(data, "terms_indptr", np.int64, 1)
+    _csr_like(indptr, indices, n, columns)
+    return scipy.sparse.csr_matrix(
+        (np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(n, columns)
+    )
+
+
 def read_parts(data: Any, documents: Sequence[Document], model_id: str) -> dict[str, Any]:
     manifest = json.loads(str(get_array(data, "manifest", np.str_, 0)))
     if not isinstance(manifest, dict):
@@ -215,6 +227,7 @@ def read_parts(data: Any, documents: Sequence[Document], model_id: str) -> dict[
         )
         for (a, b, c, d, h0, h1, g, e, f), q in zip(table.tolist(), quoted.tolist(), strict=True)
     ]
+    del table  # 72 MB at a million passages, not to be held while the rest is read
     bounds = np.searchsorted(doc_of, np.arange(len(documents) + 1))
     for d, doc in enumerate(documents):
         check_passages(doc, passages[bounds[d] : bounds[d + 1]])
@@ -228,13 +241,7 @@ def read_parts(data: Any, documents: Sequence[Document], model_id: str) -> dict[
     vocabulary = manifest.get("vocabulary")
     if not isinstance(vocabulary, list) or not all(isinstance(w, str) for w in vocabulary):
         raise DamagedFile("its vocabulary is not a list of words")
-    columns = max(len(vocabulary), 1)
-    indices = get_array(data, "terms_indices", np.int64, 1)
-    indptr = get_array(data, "terms_indptr", np.int64, 1)
-    _csr_like(indptr, indices, n, columns)
-    terms = scipy.sparse.csr_matrix(
-        (np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(n, columns)
-    )
+    terms = _read_terms(data, n, max(len(vocabulary), 1))
     paragraphs = len({(d, p.paragraph) for d, p in zip(doc_of.tolist(), passages, strict=True)})
     try:
         nearest = ann.read(data, vectors) if ann.has_graph(data) else None
