@@ -190,8 +190,11 @@ def _approximate_signals(
     best = np.union1d(near, matched)
     rows = np.unique(np.clip(np.concatenate([best - 1, best, best + 1]), 0, n - 1)).astype(np.int32)
     scope = _paragraphs_of(index, rows)
+    # The scope's float16 vectors as float32 once, for the four similarities below (each made
+    # its own copy: 2.4 ms of 2,841 passages, the median at a million passages; measured).
+    scoped = index.vectors[scope].astype(np.float32)
     dense: npt.NDArray[Any] = np.full(n, -1.0, dtype=np.float32)
-    dense[scope] = index.vectors[scope] @ question_vector
+    dense[scope] = scoped @ question_vector
     sample = index.sample_vectors @ question_vector
     dense_stats = (float(sample.mean()), float(sample.std()), float(np.median(sample)))
     coverage: npt.NDArray[Any] = np.zeros(n, dtype=np.float32)
@@ -200,9 +203,9 @@ def _approximate_signals(
     most = max(index.term_sum_max(exemplar_weights), 1e-6)
     exemplar_lexical[rows] = index.term_sum_at(exemplar_weights, rows) / most
     moved_question = adapter.move(question_vector)
-    moved, moved_stats = _similarity_in(index, scope, moved_question)
-    focus, focus_stats = _similarity_in(index, scope, focused_vector)
-    like_exemplar, exemplar_stats = _similarity_in(index, scope, exemplar.vector)
+    moved, moved_stats = _similarity_in(index, scope, moved_question, scoped)
+    focus, focus_stats = _similarity_in(index, scope, focused_vector, scoped)
+    like_exemplar, exemplar_stats = _similarity_in(index, scope, exemplar.vector, scoped)
     return Signals(
         question_vector,
         moved_question,
@@ -249,14 +252,15 @@ def _ranked(n: int, order: Ints) -> Ints:
 
 
 def _similarity_in(
-    index: Index, scope: Ints, vector: Vectors
+    index: Index, scope: Ints, vector: Vectors, scoped: Vectors | None = None
 ) -> tuple[Vectors, tuple[float, float, float]]:
-    """Similarity to `vector` in `scope` (-1 elsewhere), and its mean, spread and median.
+    """Similarity to `vector` in `scope` (-1 elsewhere), and its mean, spread and median;
+    `scoped`: the scope's vectors, when the caller has them already.
 
     A second pass over every vector costs 12 ms at 100,000 passages, so it is computed only where
     features need it; the statistics come from a fixed sample (exact up to the sample's size)."""
     values = np.full(len(index), -1.0, dtype=np.float32)
-    values[scope] = index.vectors[scope] @ vector
+    values[scope] = (index.vectors[scope] if scoped is None else scoped) @ vector
     sample = values[scope] if len(scope) == len(index) else index.sample_vectors @ vector
     return values, (float(sample.mean()), float(sample.std()), float(np.median(sample)))
 
