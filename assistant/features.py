@@ -24,24 +24,6 @@ Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int32]
 
 
-def _paragraph_max(values: npt.NDArray[Any], index: Index) -> Floats:
-    """Each passage's value replaced by the largest in its paragraph."""
-    starts = index.paragraph_starts
-    return np.repeat(np.maximum.reduceat(values, starts[:-1]), np.diff(starts))
-
-
-def _shifted(values: Floats, paragraph_of: Ints, step: int, fill: float) -> Floats:
-    """values[i - step] when that passage is in the same paragraph, else `fill`."""
-    out = np.full_like(values, fill)
-    if step > 0:
-        same = paragraph_of[step:] == paragraph_of[:-step]
-        out[step:] = np.where(same, values[:-step], fill)
-    else:
-        same = paragraph_of[:step] == paragraph_of[-step:]
-        out[:step] = np.where(same, values[-step:], fill)
-    return out
-
-
 FEATURES = (
     "dense", "dense_z", "lexical", "lexical_raw", "coverage", "paragraph_dense",
     "paragraph_lexical", "previous_dense", "next_dense", "previous_lexical", "next_lexical",
@@ -74,12 +56,16 @@ class Signals(NamedTuple):
     exemplar_stats: tuple[float, float, float]
     exemplar_lexical: Floats  # IDF-weighted shares of the exemplar's words, per passage (max 1)
     dense_median: float
+    dense_stats: tuple[float, float, float]  # the dense similarity's mean, spread and median
     unknown_names: list[str]  # names in the question (capitalised words) no passage contains
     answer_type: str | None  # what kind of answer the question asks for (cues.ANSWER_TYPES)
     # Each passage's place in plain dense and in plain BM25 order (0 the first; SHORTLIST for
     # every passage past the shortlist)
     dense_rank: Ints
     lexical_rank: Ints
+    # In a large index (Index.approximate) `dense`, `coverage` and `exemplar_lexical` hold values
+    # only where features need them (the rows' paragraphs, the rows), and the statistics come
+    # from the index's fixed sample.
 
 
 SHORTLIST = 256  # passages scored in full per question: the best by dense and by lexical similarity
@@ -121,6 +107,8 @@ def signals(
 ) -> Signals:
     """What the features are built from, for the shortlist (or `every_passage`, as the fitting
     script needs). `vectors`: from question_vectors."""
+    if index.nearest is not None and not every_passage:
+        return _approximate_signals(index, question, vectors, adapter)
     n = len(index)
     question_vector, focused_vector = vectors
     dense = index.vectors @ question_vector
@@ -131,15 +119,14 @@ def signals(
     coverage = index.term_sum(idf) / (sum(idf.values()) or 1.0)
     exemplar = adapter.exemplar(question_vector)
     exemplar_words = index.term_sum({t: s * index.idf(t) for t, s in exemplar.terms.items()})
-    paragraph_lexical = (
-        index.paragraph_bm25.get_scores(asked) if asked else np.zeros(len(index.paragraph_vectors))
-    )
+    paragraph_lexical = _paragraph_lexical(index, asked)
     rows = np.arange(n, dtype=np.int32) if every_passage else shortlist(index, dense, lexical_raw)
     moved_question = adapter.move(question_vector)
     scope = _paragraphs_of(index, rows)
     moved, moved_stats = _similarity_in(index, scope, moved_question)
     focus, focus_stats = _similarity_in(index, scope, focused_vector)
     like_exemplar, exemplar_stats = _similarity_in(index, scope, exemplar.vector)
+    median = float(np.median(dense))
     return Signals(
         question_vector,
         moved_question,
@@ -157,7 +144,8 @@ def signals(
         like_exemplar,
         exemplar_stats,
         (exemplar_words / max(float(exemplar_words.max(initial=0.0)), 1e-6)).astype(np.float32),
-        float(np.median(dense)),
+        median,
+        (float(dense.mean()), float(dense.std()), median),
         unknown_names(index, question),
         question_type(question),
         ranks(dense),
@@ -165,15 +153,114 @@ def signals(
     )
 
 
+def _paragraph_lexical(index: Index, asked: list[str]) -> Floats:
+    if not asked:
+        return np.zeros(len(index.paragraph_starts) - 1, dtype=np.float32)
+    scores: Floats = index.paragraph_bm25.get_scores(asked)
+    return scores
+
+
+def _approximate_signals(
+    index: Index, question: str, vectors: Vectors, adapter: Adapter
+) -> Signals:
+    """signals() of a large index, with no pass over every vector or every passage's tokens:
+    the graph (index.nearest) gives the passages most like the question, whose similarity is
+    then computed exactly; BM25 reads only the lists of the passages that hold the question's
+    words; coverage and the exemplar's words are summed for the shortlist only; the dense
+    similarity's mean, spread and median come from the fixed sample."""
+    assert index.nearest is not None
+    n = len(index)
+    question_vector, focused_vector = vectors
+    asked = lexical_tokens(question)
+    tokens = set(asked)
+    lexical_raw: Floats = (
+        index.bm25.get_scores(list(tokens)).astype(np.float32, copy=False)
+        if tokens
+        else np.zeros(n, np.float32)
+    )
+    idf = {t: index.idf(t) for t in tokens}
+    exemplar = adapter.exemplar(question_vector)
+    exemplar_weights = {t: s * index.idf(t) for t, s in exemplar.terms.items()}
+    paragraph_lexical = _paragraph_lexical(index, asked)
+    # The passages most like the question, in exact order among those the graph found.
+    near = index.nearest.search(question_vector, SHORTLIST)
+    near_dense = index.vectors[near] @ question_vector
+    near = near[np.argsort(-near_dense, kind="stable")[:SHORTLIST]]
+    matched = _best(lexical_raw, np.flatnonzero(lexical_raw).astype(np.int32), SHORTLIST)
+    best = np.union1d(near, matched)
+    rows = np.unique(np.clip(np.concatenate([best - 1, best, best + 1]), 0, n - 1)).astype(np.int32)
+    scope = _paragraphs_of(index, rows)
+    # The scope's float16 vectors as float32 once, for the four similarities below (each made
+    # its own copy: 2.4 ms of 2,841 passages, the median at a million passages; measured).
+    scoped = index.vectors[scope].astype(np.float32)
+    dense: npt.NDArray[Any] = np.full(n, -1.0, dtype=np.float32)
+    dense[scope] = scoped @ question_vector
+    sample = index.sample_vectors @ question_vector
+    dense_stats = (float(sample.mean()), float(sample.std()), float(np.median(sample)))
+    coverage: npt.NDArray[Any] = np.zeros(n, dtype=np.float32)
+    coverage[rows] = index.term_sum_at(idf, rows) / (sum(idf.values()) or 1.0)
+    exemplar_lexical: npt.NDArray[Any] = np.zeros(n, dtype=np.float32)
+    most = max(index.term_sum_max(exemplar_weights), 1e-6)
+    exemplar_lexical[rows] = index.term_sum_at(exemplar_weights, rows) / most
+    moved_question = adapter.move(question_vector)
+    moved, moved_stats = _similarity_in(index, scope, moved_question, scoped)
+    focus, focus_stats = _similarity_in(index, scope, focused_vector, scoped)
+    like_exemplar, exemplar_stats = _similarity_in(index, scope, exemplar.vector, scoped)
+    return Signals(
+        question_vector,
+        moved_question,
+        exemplar.familiarity,
+        idf,
+        dense,
+        lexical_raw,
+        coverage,
+        paragraph_lexical.astype(np.float32, copy=False),
+        rows,
+        moved,
+        moved_stats,
+        focus,
+        focus_stats,
+        like_exemplar,
+        exemplar_stats,
+        exemplar_lexical,
+        dense_stats[2],
+        dense_stats,
+        unknown_names(index, question),
+        question_type(question),
+        _ranked(n, near),
+        _ranked(n, matched),
+    )
+
+
+def _best(values: npt.NDArray[Any], among: Ints, size: int) -> Ints:
+    """The first `size` of `among` (ascending passage numbers) by `values`, best first, ties in
+    passage order: what a stable sort of all of them gives, sorting only those at least the
+    size-th best. At a million passages, where a question's words are in most of them, sorting
+    all took 17 ms at the median and 36 ms at p90; this, 2.8 and 6.4 ms (measured)."""
+    if len(among) > size:
+        kth = len(among) - size
+        among = among[values[among] >= np.partition(values[among], kth)[kth]]
+    best: Ints = among[np.argsort(-values[among], kind="stable")[:size]]
+    return best
+
+
+def _ranked(n: int, order: Ints) -> Ints:
+    """ranks() from passages already in order, best first."""
+    out = np.full(n, SHORTLIST, dtype=np.int32)
+    out[order[:SHORTLIST]] = np.arange(min(len(order), SHORTLIST), dtype=np.int32)
+    return out
+
+
 def _similarity_in(
-    index: Index, scope: Ints, vector: Vectors
+    index: Index, scope: Ints, vector: Vectors, scoped: Vectors | None = None
 ) -> tuple[Vectors, tuple[float, float, float]]:
-    """Similarity to `vector` in `scope` (-1 elsewhere), and its mean, spread and median.
+    """Similarity to `vector` in `scope` (-1 elsewhere), and its mean, spread and median;
+    `scoped`: the scope's vectors, when the caller has them already.
 
     A second pass over every vector costs 12 ms at 100,000 passages, so it is computed only where
     features need it; the statistics come from a fixed sample (exact up to the sample's size)."""
     values = np.full(len(index), -1.0, dtype=np.float32)
-    values[scope] = index.vectors[scope] @ vector
+    values[scope] = (index.vectors[scope] if scoped is None else scoped) @ vector
     sample = values[scope] if len(scope) == len(index) else index.sample_vectors @ vector
     return values, (float(sample.mean()), float(sample.std()), float(np.median(sample)))
 
@@ -207,6 +294,46 @@ def _z(values: npt.NDArray[Any], mean: float | None = None, std: float | None = 
     return scaled
 
 
+class _Paragraphs:
+    """The paragraphs of some rows, laid out so that per-row paragraph maxima and neighbours need
+    no pass over every passage (the values match those computed over the whole index)."""
+
+    def __init__(self, index: Index, rows: Ints) -> None:
+        self.rows = rows
+        self.paragraph_of = index.paragraph_of
+        wanted, where = np.unique(index.paragraph_of[rows], return_inverse=True)
+        first = index.paragraph_starts[wanted]
+        lengths = index.paragraph_starts[wanted + 1] - first
+        self.local = np.cumsum(lengths) - lengths
+        self.scope = np.arange(int(lengths.sum())) + np.repeat(first - self.local, lengths)
+        self.where = where.ravel()
+
+    def max(self, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """Each row's paragraph's largest value (`values` over every passage, or a function
+        giving them for some passages)."""
+        return np.maximum.reduceat(values[self.scope], self.local)[self.where]
+
+    def neighbour(self, values: npt.NDArray[Any], step: int, fill: float) -> npt.NDArray[Any]:
+        """values[row - step] when that passage is in the row's paragraph, else `fill`."""
+        other = self.rows - step
+        inside = (other >= 0) & (other < len(self.paragraph_of))
+        other = np.where(inside, other, self.rows)
+        same = inside & (self.paragraph_of[other] == self.paragraph_of[self.rows])
+        return np.where(same, values[other], np.array(fill, dtype=values.dtype))
+
+
+class _Scaled:
+    """values / scale, computed only where indexed (the same numbers as dividing them all)."""
+
+    def __init__(self, values: npt.NDArray[Any], scale: float) -> None:
+        self.values, self.scale = values, scale
+        self.dtype = (values[:0] / scale).dtype
+
+    def __getitem__(self, at: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        scaled: npt.NDArray[Any] = self.values[at] / self.scale
+        return scaled
+
+
 def features(index: Index, question: str, given: Signals) -> Floats:
     """One row per passage of the shortlist (`given.rows`), one column per name in FEATURES."""
     question_vector, moved_vector, familiarity = (
@@ -218,9 +345,11 @@ def features(index: Index, question: str, given: Signals) -> Floats:
     moved, (moved_mean, moved_std, _) = given.moved, given.moved_stats
     focus, (focus_mean, focus_std, _) = given.focus, given.focus_stats
     exemplar, (exemplar_mean, exemplar_std, _) = given.exemplar, given.exemplar_stats
+    dense_mean, dense_std, _ = given.dense_stats
     paragraph_lexical = given.paragraph_lexical
-    lexical = lexical_raw / max(float(lexical_raw.max()), 1e-6)
+    lexical: Any = _Scaled(lexical_raw, max(float(lexical_raw.max()), 1e-6))
     paragraphs = index.paragraph_of
+    around = _Paragraphs(index, rows)
     shift = question_vector - index.centroid
     centered = (index.vectors[rows] @ shift - float(index.centroid @ shift)) / (
         index.centered_norms[rows] * max(float(np.linalg.norm(shift)), 1e-6)
@@ -232,24 +361,24 @@ def features(index: Index, question: str, given: Signals) -> Floats:
     # A rule ("may", "must not") or a step is in most sentences of a policy, a figure or a date in
     # few: each kind gets its own weight, so the common ones do not dilute the telling ones.
     type_match, rule_type_match = (matched, none) if qtype not in RULE_TYPES else (none, matched)
-    previous_lexical = _shifted(lexical, paragraphs, 1, 0.0)[rows]
+    previous_lexical = around.neighbour(lexical, 1, 0.0)
     quoted = index.quoted[rows]
     paragraph_of_rows = paragraphs[rows]
     paragraph_lexical = paragraph_lexical / max(float(paragraph_lexical.max()), 1e-6)
-    paragraph_vectors = index.paragraph_vectors[paragraph_of_rows]
+    paragraph_vectors = index.paragraph_vectors_of(paragraph_of_rows)
     moved_z = _z(moved[rows], moved_mean, moved_std)
     return np.column_stack([
         dense[rows],
-        _z(dense)[rows],
+        _z(dense[rows], dense_mean, dense_std),
         lexical[rows],
         np.log1p(lexical_raw[rows]),
         coverage[rows],
-        _paragraph_max(dense, index)[rows],
-        _paragraph_max(lexical, index)[rows],
-        _shifted(dense, paragraphs, 1, -1.0)[rows],
-        _shifted(dense, paragraphs, -1, -1.0)[rows],
+        around.max(dense),
+        around.max(lexical),
+        around.neighbour(dense, 1, -1.0),
+        around.neighbour(dense, -1, -1.0),
         previous_lexical,
-        _shifted(lexical, paragraphs, -1, 0.0)[rows],
+        around.neighbour(lexical, -1, 0.0),
         previous_lexical * cues[:, len(ANSWER_TYPES)],
         centered,
         np.log1p(index.lengths[rows]),
@@ -262,19 +391,19 @@ def features(index: Index, question: str, given: Signals) -> Floats:
         moved_z,
         familiarity * moved[rows],
         familiarity * moved_z,
-        _paragraph_max(moved, index)[rows],
+        around.max(moved),
         paragraph_vectors @ moved_vector,
         # A passage close to the centre of the whole text (a summary sentence) looks similar to
         # every question about it, whether or not it answers that one.
         index.vectors[rows] @ index.centroid / max(float(np.linalg.norm(index.centroid)), 1e-6),
         focus[rows],
         _z(focus[rows], focus_mean, focus_std),
-        _paragraph_max(focus, index)[rows],
+        around.max(focus),
         # Exemplars say what answers to the fitted questions looked like: only as telling as the
         # question is like those.
         familiarity * exemplar[rows],
         familiarity * _z(exemplar[rows], exemplar_mean, exemplar_std),
-        familiarity * _paragraph_max(exemplar, index)[rows],
+        familiarity * around.max(exemplar),
         familiarity * given.exemplar_lexical[rows],
         plain_fusion(given.dense_rank[rows], given.lexical_rank[rows]),
         rule_type_match,
@@ -295,12 +424,10 @@ WINDOW_FEATURES = (*CANDIDATE_FEATURES, *(f"familiar_{name}" for name in CANDIDA
 _AVERAGED = [FEATURES.index(name) for name in _AVERAGED_NAMES]
 
 
-def candidate_features(
-    index: Index, pairs: Ints, x: Floats, position: Ints | None = None
-) -> Floats:
-    """Features of each candidate from those of its sentences (one row per pair); `position`
-    maps a passage number to its row of `x` when `x` holds only some passages."""
-    at = pairs if position is None else position[pairs]
+def candidate_features(index: Index, pairs: Ints, x: Floats, rows: Ints | None = None) -> Floats:
+    """Features of each candidate from those of its sentences (one row per pair); `rows` (sorted)
+    are the passages of the rows of `x` when `x` holds only some passages."""
+    at = pairs if rows is None else np.searchsorted(rows, pairs)
     first, last = x[at[:, 0]], x[at[:, 1]]
     mean = (first[:, _AVERAGED] + last[:, _AVERAGED]) / 2
     chars = index.passage_ends[pairs[:, 1]] - index.passage_starts[pairs[:, 0]]

@@ -107,13 +107,11 @@ def rank(
         return Ranking([], [], 0.0)
     model = ranker or shipped_ranker()
     given = signals(index, question, vectors, model.adapter)
-    rows = given.rows
-    position = np.full(len(index), -1, dtype=np.int32)
-    position[rows] = np.arange(len(rows), dtype=np.int32)
-    pairs = index.candidate_pairs
-    pairs = pairs[(position[pairs[:, 0]] >= 0) & (position[pairs[:, 1]] >= 0)]
+    rows = given.rows  # sorted
+    # The candidates within the rows, and each passage's row, without a pass over every passage.
+    pairs = index.candidate_pairs_in(rows)
     per_passage = features(index, question, given)
-    x = candidate_features(index, pairs, per_passage, position)
+    x = candidate_features(index, pairs, per_passage, rows)
     scores = x @ model.weights_for(given.familiarity)
 
     def answered(names_as_known: bool) -> float:

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse
 
+from assistant import ann
 from assistant.cache import (
     CUES,
     PIPELINE_VERSION,
@@ -31,7 +32,9 @@ from assistant.passages import Passage
 
 log = logging.getLogger(__name__)
 
-LAYOUT = 5  # bump when Parts or this file's arrays change; 4: arrays and JSON, no pickle; 5: pages and table headers
+# Bump when Parts or this file's arrays change; 4: arrays and JSON, no pickle; 5: pages and table
+# headers; 6: a large index's vectors as float16, and its nearest-neighbour graph (assistant/ann.py)
+LAYOUT = 6
 MIN_PASSAGES = 20_000  # smaller indexes build in well under a second
 KEEP = 2  # snapshots are large: keep only the most recent few
 
@@ -43,8 +46,12 @@ class Snapshots:
         self.cache = cache
 
     def _path(self, documents: Sequence[Document]) -> Path:
+        # The size from which search is approximate is part of the key: a snapshot holds the
+        # vectors (float16 or float32) and the graph, or not, as that size says.
         key = digest(
-            f"{PIPELINE_VERSION}.{LAYOUT}", self.cache.model_id, *(d.fingerprint for d in documents)
+            f"{PIPELINE_VERSION}.{LAYOUT}.{ann.THRESHOLD}",
+            self.cache.model_id,
+            *(d.fingerprint for d in documents),
         )
         return self.cache.folder / f"index-{key}.npz"
 
@@ -112,6 +119,7 @@ def index_arrays(index: Any, model_id: str) -> dict[str, npt.NDArray[Any]]:
         **_bm25_arrays("paragraph_bm25", index.paragraph_bm25),
         "terms_indices": terms.indices.astype(np.int64),
         "terms_indptr": terms.indptr.astype(np.int64),
+        **(index.nearest.arrays() if index.nearest is not None else {}),
     }
 
 
@@ -125,11 +133,12 @@ def _bm25_arrays(name: str, bm25: bm25s.BM25) -> dict[str, npt.NDArray[Any]]:
     }
 
 
-def get_array(data: Any, key: str, dtype: type, ndim: int) -> npt.NDArray[Any]:
+def get_array(data: Any, key: str, dtype: type | tuple[type, ...], ndim: int) -> npt.NDArray[Any]:
     if key not in data.files:
         raise DamagedFile(f"it has no {key}")
     array = np.asarray(data[key])
-    if not is_of(array, dtype) or array.ndim != ndim:
+    dtypes = dtype if isinstance(dtype, tuple) else (dtype,)
+    if not any(is_of(array, d) for d in dtypes) or array.ndim != ndim:
         raise DamagedFile(f"{key} is {array.dtype} of {array.ndim} dimensions")
     return array
 
@@ -173,6 +182,18 @@ def _read_bm25(data: Any, name: str, vocabulary: dict[str, int], docs: int) -> b
     return bm25
 
 
+def _read_terms(data: Any, n: int, columns: int) -> scipy.sparse.csr_matrix:
+    """The term matrix; the saved int64 arrays, which scipy narrows into copies, are let go on
+    return (holding them while the rest was read, loading a million passages peaked 0.14 GB above
+    what it kept, measured)."""
+    indices = get_array(data, "terms_indices", np.int64, 1)
+    indptr = get_array(data, "terms_indptr", np.int64, 1)
+    _csr_like(indptr, indices, n, columns)
+    return scipy.sparse.csr_matrix(
+        (np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(n, columns)
+    )
+
+
 def read_parts(data: Any, documents: Sequence[Document], model_id: str) -> dict[str, Any]:
     manifest = json.loads(str(get_array(data, "manifest", np.str_, 0)))
     if not isinstance(manifest, dict):
@@ -206,10 +227,11 @@ def read_parts(data: Any, documents: Sequence[Document], model_id: str) -> dict[
         )
         for (a, b, c, d, h0, h1, g, e, f), q in zip(table.tolist(), quoted.tolist(), strict=True)
     ]
+    del table  # 72 MB at a million passages, not to be held while the rest is read
     bounds = np.searchsorted(doc_of, np.arange(len(documents) + 1))
     for d, doc in enumerate(documents):
         check_passages(doc, passages[bounds[d] : bounds[d + 1]])
-    vectors = get_array(data, "vectors", np.float32, 2)
+    vectors = get_array(data, "vectors", (np.float32, np.float16), 2)
     if vectors.shape[0] != n:
         raise DamagedFile(f"it has {vectors.shape[0]} vectors for {n} passages")
     _check_vectors(vectors)
@@ -219,14 +241,12 @@ def read_parts(data: Any, documents: Sequence[Document], model_id: str) -> dict[
     vocabulary = manifest.get("vocabulary")
     if not isinstance(vocabulary, list) or not all(isinstance(w, str) for w in vocabulary):
         raise DamagedFile("its vocabulary is not a list of words")
-    columns = max(len(vocabulary), 1)
-    indices = get_array(data, "terms_indices", np.int64, 1)
-    indptr = get_array(data, "terms_indptr", np.int64, 1)
-    _csr_like(indptr, indices, n, columns)
-    terms = scipy.sparse.csr_matrix(
-        (np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(n, columns)
-    )
+    terms = _read_terms(data, n, max(len(vocabulary), 1))
     paragraphs = len({(d, p.paragraph) for d, p in zip(doc_of.tolist(), passages, strict=True)})
+    try:
+        nearest = ann.read(data, vectors) if ann.has_graph(data) else None
+    except ann.DamagedGraph as e:
+        raise DamagedFile(f"its nearest-neighbour graph does not check out: {e}") from None
     return dict(
         passages=passages,
         doc_of=doc_of,
@@ -241,4 +261,5 @@ def read_parts(data: Any, documents: Sequence[Document], model_id: str) -> dict[
         ),
         vocabulary={word: column for column, word in enumerate(vocabulary)},
         term_matrix=terms,
+        nearest=nearest,
     )

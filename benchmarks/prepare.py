@@ -15,10 +15,11 @@ import assistant
 from assistant import Assistant
 from assistant.embedding import OnnxEmbedder, Vectors
 from benchmarks import baseline, corpora
-from benchmarks.vectors import StoredEmbedder, StoredVectors
+from benchmarks.vectors import DistinctEmbedder, StoredEmbedder, StoredVectors
 
 VECTORS = corpora.DATA / "vectors"
 CORE = Path(assistant.__file__).parent  # the core being measured (see --ref)
+HERE = Path(__file__).resolve().parent
 
 
 def _digest(*paths: Path) -> str:
@@ -29,6 +30,16 @@ def _digest(*paths: Path) -> str:
 # tokenizing code is never reused, even when the core forgot to bump its PIPELINE_VERSION.
 CACHE = corpora.DATA / "cache" / _digest(*sorted(CORE.glob("*.py")), *sorted(CORE.glob("*.json")))
 ONNX_VECTORS = VECTORS / f"onnx-{_digest(CORE / 'embedding.py')}.npz"
+# Past this many passages every repeat of a sentence gets a vector of its own (DistinctEmbedder),
+# and the simple alternative is not prepared: rank_bm25 scores every passage in Python for each
+# question term (253 ms a question at 100,000 passages), and its saved embeddings and texts would
+# be 1.7 GB at a million.
+DISTINCT_FROM = 100_001
+# Those corpora keep a cache of their own: they begin with the smaller corpora's documents (the
+# same generator seed), and a cache entry is found by its document's content, so in one cache the
+# first of them prepared would hand its vectors (plain or moved) to the other. Its name follows
+# the code that moves the vectors too.
+DISTINCT_CACHE = CACHE.with_name(f"{CACHE.name}-distinct-{_digest(HERE / 'vectors.py')}")
 
 
 @dataclass(frozen=True)
@@ -36,7 +47,7 @@ class Prepared:
     passages: int
     corpus: Path  # the knowledge folder
     cache: Path  # the core's cache directory, warm for `corpus`
-    baseline: Path  # the alternative's passages and embeddings
+    baseline: Path | None  # the alternative's passages and embeddings (None: too large for it)
 
 
 @cache
@@ -59,7 +70,12 @@ def _st_encode(texts: Sequence[str]) -> Vectors:
 
 def prepare(passages: int) -> Prepared:
     folder = corpora.corpus(passages)
-    ours = StoredEmbedder(OnnxEmbedder.model_id, StoredVectors(ONNX_VECTORS, _onnx_encode))
+    store = StoredVectors(ONNX_VECTORS, _onnx_encode)
+    if passages >= DISTINCT_FROM:
+        distinct = DistinctEmbedder(OnnxEmbedder.model_id, store)
+        index = Assistant.load(folder, embedder=distinct, cache_dir=DISTINCT_CACHE).index
+        return Prepared(len(index), folder, DISTINCT_CACHE, None)
+    ours = StoredEmbedder(OnnxEmbedder.model_id, store)
     index = Assistant.load(folder, embedder=ours, cache_dir=CACHE).index
     texts = [index.text(i) for i in range(len(index))]
     digest = hashlib.sha1(json.dumps(texts).encode()).hexdigest()[:12]

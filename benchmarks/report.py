@@ -54,6 +54,8 @@ def _fmt(value: float | None, unit: str) -> str:
         return f"{value:,.0f} {unit}" if value >= 100 else f"{value:,.1f} {unit}"
     if unit == "s":
         return f"{value:.2f} s"
+    if unit == "fraction":  # a share from 0 to 1, shown bare
+        return f"{value:.3f}"
     return f"{value:,.0f} {unit}".strip()
 
 

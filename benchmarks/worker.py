@@ -4,7 +4,10 @@
 and times its answers (one process per system: torch's spinning OpenMP workers would otherwise
 slow the other system down); `both` alternates the two in one process.
 `python -m benchmarks.worker memory ours|baseline ...` loads one system alone, answers a few
-questions and reports its peak resident memory.
+questions and reports its peak resident memory. `graph` and `exact` are ours with the dense search
+through the graph, or the exact scan, at any size (assistant/ann.py's threshold moved past the
+corpus); `graph+exact` alternates the two in one process, question by question, so both see the
+same load on a shared machine.
 """
 
 from __future__ import annotations
@@ -21,10 +24,17 @@ from benchmarks.corpora import questions
 Answer = Callable[[str], object]
 
 
-def _ours(knowledge: Path, cache: Path) -> Answer:
-    from assistant import Assistant
+def _ours(knowledge: Path, cache: Path, threshold: int | None = None) -> Answer:
+    """Ours; with `threshold`, assistant/ann.py's in its place (each its own snapshot: the
+    threshold is in its key)."""
+    from assistant import Assistant, ann
 
-    return Assistant.load(knowledge, cache_dir=cache).answer
+    default = ann.THRESHOLD
+    ann.THRESHOLD = default if threshold is None else threshold
+    try:
+        return Assistant.load(knowledge, cache_dir=cache).answer
+    finally:  # read only while loading: a system loaded next gets its own
+        ann.THRESHOLD = default
 
 
 def _baseline(data: Path) -> Answer:
@@ -72,7 +82,9 @@ def _peak_rss_mb() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("mode", choices=["latency", "memory"])
-    parser.add_argument("system", choices=["both", "ours", "baseline"])
+    parser.add_argument(
+        "system", choices=["both", "ours", "graph", "exact", "baseline", "graph+exact"]
+    )
     parser.add_argument("knowledge", type=Path)
     parser.add_argument("cache", type=Path)
     parser.add_argument("baseline", type=Path)
@@ -82,9 +94,13 @@ def main() -> None:
 
     loaders = {
         "ours": lambda: _ours(args.knowledge, args.cache),
+        "graph": lambda: _ours(args.knowledge, args.cache, threshold=1),
+        "exact": lambda: _ours(args.knowledge, args.cache, threshold=10**12),
         "baseline": lambda: _baseline(args.baseline),
     }
-    names = list(loaders) if args.system == "both" else [args.system]
+    names = {"both": ["ours", "baseline"], "graph+exact": ["graph", "exact"]}.get(
+        args.system, [args.system]
+    )
     systems, load_s = {}, {}
     for name in names:
         start = time.perf_counter()
