@@ -3,8 +3,8 @@
 For a bot, the whole interface:
 
     recorder = open_recorder()  # at start, from the environment (ConfigurationError if unusable)
-    answer_id = recorder.record_answer(answer, platform="slack", user_id=event_user)  # at once
-    recorder.record_vote(answer_id, platform="slack", user_id=voter, up=False, comment="wrong")
+    answer_id = recorder.record_answer(answer, platform="chat", user_id=event_user)  # at once
+    recorder.record_vote(answer_id, platform="chat", user_id=voter, up=False, comment="wrong")
     recorder.close()  # at shutdown: writes what is queued, waiting 5 s at most
 
 Both record calls return in microseconds and never raise, so they are called straight from the

@@ -41,7 +41,7 @@ class CitedPassage:
 class AnswerRecord:
     id: str  # chosen by the caller (a UUID), so a vote can name the answer before it is written
     asked_at: datetime  # UTC, timezone-aware
-    platform: str  # "slack", "discord", ...
+    platform: str  # which adapter asked: a name of its choosing
     person: str | None  # person_key() of who asked; never a platform's own id
     question: str
     outcome: Outcome

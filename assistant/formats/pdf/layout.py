@@ -14,7 +14,7 @@ from assistant.formats.pdf.lines import CELL_GAP, Line, Word, modal_pitch
 _ROW_GAP = 1.3
 # A cell's text may start this many font sizes left of its column, or end past the next column's
 # start, and still be in the table (LibreOffice's cell padding is about 0.2).
-_COLUMN_SLACK = 0.6
+_COLUMN_TOLERANCE = 0.6
 # A heading is set this much larger than the body text, or bold at the body's size.
 _HEADING_SIZE = 1.15
 _LIST_LABEL = re.compile(
@@ -60,11 +60,11 @@ class _Table:
     def column(self, word: Word) -> int | None:
         """The column a word lies in, or None when it is not inside one (it starts left of the
         table, or runs across the next column's edge: a paragraph's line after the table)."""
-        slack = _COLUMN_SLACK * self.size
-        if word.x0 < self.columns[0] - slack:
+        leeway = _COLUMN_TOLERANCE * self.size
+        if word.x0 < self.columns[0] - leeway:
             return None
-        index = max(i for i, x in enumerate(self.columns) if x - slack <= word.x0 or i == 0)
-        if index + 1 < len(self.columns) and word.x1 > self.columns[index + 1] + slack:
+        index = max(i for i, x in enumerate(self.columns) if x - leeway <= word.x0 or i == 0)
+        if index + 1 < len(self.columns) and word.x1 > self.columns[index + 1] + leeway:
             return None
         return index
 

@@ -4,7 +4,7 @@
 assistant/records/migrations/, version in the `policy_qa_schema_version` table). The same code
 serves both databases; what differs is set up once, in engine.py (the migration lock: below):
 
-- SQLite: WAL (the Slack and Discord bots can write one file while a report reads it), a 5 s busy
+- SQLite: WAL (two bot processes can write one file while a report reads it), a 5 s busy
   timeout, foreign keys on (votes and citations go with their answer), and transactions that
   include DDL and take the write lock when they begin (`BEGIN IMMEDIATE`), so a migration is all
   or nothing and two writers wait for each other instead of failing to upgrade a read lock.
