@@ -161,38 +161,49 @@ def as_html(report: Report) -> str:
             more = len(report.problem_groups) - MAX_GROUPS_SHOWN
             parts.append(f'<p class="how">… and {more:,} more groups (--json lists them all).</p>')
     if report.document_votes:
-        parts.append(
-            '<h2>Votes per document</h2><table id="document-votes"><tr><th>document</th>'
-            '<th class="n">up</th><th class="n">down</th></tr>'
+        parts += _table(
+            "Votes per document",
+            "document-votes",
+            ["document", "up", "down"],
+            [[e(shown_path(v.path)), str(v.up), str(v.down)] for v in report.document_votes],
         )
-        parts += [
-            f'<tr><td>{e(shown_path(v.path))}</td><td class="n">{v.up}</td><td class="n">{v.down}</td></tr>'
-            for v in report.document_votes
-        ]
-        parts.append("</table>")
     if report.cited_documents:
-        parts.append(
-            '<h2>Documents cited most</h2><table id="cited-documents"><tr><th>document</th>'
-            '<th class="n">answers</th></tr>'
+        parts += _table(
+            "Documents cited most",
+            "cited-documents",
+            ["document", "answers"],
+            [[e(shown_path(c.path)), str(c.answers)] for c in report.cited_documents],
         )
-        parts += [
-            f'<tr><td>{e(shown_path(c.path))}</td><td class="n">{c.answers}</td></tr>'
-            for c in report.cited_documents
-        ]
-        parts.append("</table>")
     if report.cited_passages:
-        parts.append(
-            '<h2>Passages cited most</h2><table id="cited-passages"><tr><th>passage</th>'
-            '<th class="n">answers</th></tr>'
+        parts += _table(
+            "Passages cited most",
+            "cited-passages",
+            ["passage", "answers"],
+            [
+                [e(f"{shown_path(c.path)}:{c.start}-{c.end}") + _passage(c.quote), str(c.answers)]
+                for c in report.cited_passages
+            ],
         )
-        for c in report.cited_passages:
-            quote = (
-                f'<div class="quote">“{e(shorten(c.quote))}”</div>'
-                if c.quote
-                else '<div class="gone">The file no longer holds this passage.</div>'
-            )
-            where = f"{shown_path(c.path)}:{c.start}-{c.end}"
-            parts.append(f'<tr><td>{e(where)}{quote}</td><td class="n">{c.answers}</td></tr>')
-        parts.append("</table>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _table(title: str, table_id: str, headers: list[str], rows: list[list[str]]) -> list[str]:
+    """A titled table of escaped cells: the first column text, the others counts (right-aligned)."""
+    head = "".join(
+        f"<th>{h}</th>" if i == 0 else f'<th class="n">{h}</th>' for i, h in enumerate(headers)
+    )
+    lines = [f'<h2>{title}</h2><table id="{table_id}"><tr>{head}</tr>']
+    for row in rows:
+        cells = "".join(
+            f"<td>{c}</td>" if i == 0 else f'<td class="n">{c}</td>' for i, c in enumerate(row)
+        )
+        lines.append(f"<tr>{cells}</tr>")
+    return [*lines, "</table>"]
+
+
+def _passage(quote: str | None) -> str:
+    """A cited passage's text under its place, or that the file no longer holds it."""
+    if quote:
+        return f'<div class="quote">“{html.escape(shorten(quote))}”</div>'
+    return '<div class="gone">The file no longer holds this passage.</div>'
