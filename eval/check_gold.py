@@ -10,11 +10,17 @@ import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-FOLDERS = {"workplace": ROOT / "eval" / "workplace", "article": ROOT / "knowledge"}
+FOLDERS = {
+    "workplace": ROOT / "eval" / "workplace",
+    "article": ROOT / "knowledge",
+    "office": ROOT / "eval" / "office",
+}
 SETS = [
     ("workplace-held-out.jsonl", "workplace"),
     ("article-held-out-2.jsonl", "article"),
     ("dialogues.jsonl", None),
+    ("office-held-out.jsonl", "office"),
+    ("article-held-out-3.jsonl", "article"),
 ]
 QUOTES = str.maketrans(
     {
