@@ -5,7 +5,7 @@ Below THRESHOLD passages a question's dense similarity is computed for every pas
 matrix-vector product, exact). From THRESHOLD on, a graph of the vectors (HNSW, faiss's
 IndexHNSWSQ: 8-bit codes, 16 links a node) finds the passages most like the question; their
 similarity is then computed exactly on the index's own vectors, and statistics over all passages
-come from the index's fixed sample (assistant/features.py).
+come from the index's fixed sample (assistant/nearest_signals.py).
 
 Vectors that occur more than once (a sentence repeated in many documents: boilerplate, or the
 benchmark corpora, which recombine 1,444 sentences) are put in the graph once, each node standing

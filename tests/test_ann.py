@@ -18,7 +18,7 @@ import pytest
 
 from assistant import Assistant, ann
 from assistant import snapshot as snapshots
-from assistant.features import _best
+from assistant.nearest_signals import _best
 from assistant.publish import load_published, publish
 from tests.conftest import DATA, ROOT
 
