@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters import report
-from assistant.core import probability
+from assistant.core import ANSWER_THRESHOLD, probability
 
 EXIT_CODES = (
     'exit codes: 0 done (also "the documents don\'t cover this"), 1 internal error (a bug), '
@@ -29,7 +29,7 @@ _DOCUMENTS = [
 _ANSWERS = [
     (
         "POLICY_QA_MIN_CONFIDENCE",
-        "how sure it must be before quoting (--min-confidence); default: 0.5",
+        f"how sure it must be before quoting (--min-confidence); default: {ANSWER_THRESHOLD}",
     ),
 ]
 _SERVE = [
@@ -78,7 +78,8 @@ def _confidence_option(parser: argparse.ArgumentParser, default: Any) -> None:
         type=_probability,
         default=default,
         help="how sure (0-1) the assistant must be that the documents answer before it quotes "
-        "them; lower answers more and refuses less; default: $POLICY_QA_MIN_CONFIDENCE or 0.5",
+        f"them; lower answers more and refuses less; default: $POLICY_QA_MIN_CONFIDENCE or "
+        f"{ANSWER_THRESHOLD}",
     )
 
 
