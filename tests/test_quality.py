@@ -138,15 +138,16 @@ def test_privacy_policies_lead_over_plain_dense_retrieval(
 
 def test_plain_rules_no_fit_has_seen(embedder: Embedder, cache_dir: Path) -> None:
     # Library lending rules: short and plainly worded like our own documents in the fit, but
-    # never fitted on (24 + 10 questions). Measured: hit@1 0.750, hit@3 0.833, answered 0.875,
-    # refused 0.400, refused or unsure 1.000 (before issue 18: 0.583 / 0.625 / 0.625 / 0.800 /
-    # 1.000); plain dense 0.708 / 0.958. Each threshold one question under; the first quote is
-    # right at least as often as plain dense's.
+    # never fitted on (24 + 10 questions). Measured: hit@1 0.792, hit@3 0.875, answered 0.917,
+    # refused 0.300, refused or unsure 1.000 (issue 18's first round: 0.750 / 0.833 / 0.875 /
+    # 0.400 / 1.000; before it: 0.583 / 0.625 / 0.625 / 0.800 / 1.000); plain dense 0.708 / 0.958.
+    # Each threshold one question under; the first quote is right at least as often as plain
+    # dense's (its top three, not yet).
     tallies = _run("library-held-out.jsonl", embedder, cache_dir, "library")
     figures, dense = _figures(tallies["policy-qa"]), _figures(tallies["plain dense"])
     assert figures["violations"] == 0
     assert figures["hit@1"] >= dense["hit@1"]
-    minimums = {"hit@1": 0.7, "hit@3": 0.79, "answered": 0.83, "refused or unsure": 0.9}
+    minimums = {"hit@1": 0.75, "hit@3": 0.83, "answered": 0.87, "refused or unsure": 0.9}
     for figure, minimum in minimums.items():
         assert figures[figure] >= minimum, f"library: {figure} {figures[figure]} < {minimum}"
 
@@ -181,19 +182,32 @@ EVAL = Path(__file__).resolve().parent.parent / "eval"
 @pytest.mark.parametrize(
     ("name", "knowledge", "minimums"),
     [
-        # eval/README.md: written 2026-11-29, never fitted on. Measured at issue 18's commit:
-        # workplace 0.725 / 0.900, answered 1.000, refused or unsure 0.500 (plain dense 0.700 /
-        # 0.850, plain BM25 0.475 / 0.575); article 0.667 / 0.867, answered 0.967, refused or
-        # unsure 0.200 (plain BM25 0.333 / 0.500). Each threshold one question under.
+        # eval/README.md: written 2026-11-29, never fitted on. Measured at a025a61 (issue 18's
+        # second round): workplace 0.725 / 0.925, answered 1.000, refused or unsure 0.500 (plain
+        # dense 0.700 / 0.850, plain BM25 0.475 / 0.575); article 2 0.700 / 0.900, answered 1.000,
+        # refused or unsure 0.200 (plain BM25 0.333 / 0.500); office 0.792 / 0.917, answered
+        # 1.000, refused or unsure 0.625 (plain dense 0.708 / 0.875); article 3 0.600 / 0.900,
+        # answered 0.967, refused or unsure 0.300 (plain BM25 0.533 / 0.733). Each threshold one
+        # question under.
         (
             "workplace-held-out.jsonl",
             "workplace",
-            {"hit@1": 0.7, "hit@3": 0.87, "answered": 0.97, "refused or unsure": 0.41},
+            {"hit@1": 0.7, "hit@3": 0.9, "answered": 0.97, "refused or unsure": 0.41},
         ),
         (
             "article-held-out-2.jsonl",
             None,
-            {"hit@1": 0.63, "hit@3": 0.83, "answered": 0.93, "refused or unsure": 0.1},
+            {"hit@1": 0.66, "hit@3": 0.86, "answered": 0.96, "refused or unsure": 0.1},
+        ),
+        (
+            "office-held-out.jsonl",
+            "office",
+            {"hit@1": 0.75, "hit@3": 0.875, "answered": 0.95, "refused or unsure": 0.5},
+        ),
+        (
+            "article-held-out-3.jsonl",
+            None,
+            {"hit@1": 0.56, "hit@3": 0.86, "answered": 0.93, "refused or unsure": 0.2},
         ),
     ],
 )
