@@ -5,15 +5,14 @@ every citation of `ask --json`, and for a table row's header too."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from assistant.documents import read_document
+from tests.cli_helpers import cli_env, run
 from tests.conftest import DATA
-from tests.test_cli import run
 
 FORMATS = DATA / "formats"
 FILES = ["article.docx", "twocol.pdf", "table-pagebreak.pdf", "structured.site.html"]
@@ -27,9 +26,7 @@ QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    cache = tmp_path_factory.mktemp("cli-cache")
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("POLICY_QA_")}
-    return {**clean, "POLICY_QA_CACHE": str(cache)}
+    return cli_env(tmp_path_factory)
 
 
 def test_every_citation_of_every_format_is_verifiable_through_policy_qa_text(
