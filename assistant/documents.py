@@ -328,8 +328,10 @@ class Folder:
         # extraction in a process of its own, so two at once use both cores; meanwhile the plain
         # ones are read here, one after another: in threads they only contend for the
         # interpreter (2,857 Markdown files: 0.47 s in turn, 0.97 s in two threads; measured).
-        isolated = [job for job in todo if _extracted(job[0])]
-        inline = [job for job in todo if not _extracted(job[0])]
+        inline: list[tuple[Path, Signature | None, Document | None]] = []
+        isolated: list[tuple[Path, Signature | None, Document | None]] = []
+        for job in todo:
+            (isolated if _extracted(job[0]) else inline).append(job)
         with ThreadPoolExecutor(max_workers=READERS_AT_ONCE) as pool:
             extracted = pool.map(lambda job: self._read(job[0], job[2]), isolated)
             read = chain((self._read(path, known) for path, _, known in inline), extracted)

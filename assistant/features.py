@@ -17,7 +17,7 @@ import numpy.typing as npt
 from assistant.cues import ANSWER_TYPES, RULE_TYPES, asks_for_words, question_type
 from assistant.embedding import Vectors
 from assistant.index import Index
-from assistant.question import Adapter, unknown_names
+from assistant.question import Adapter, Exemplar, unknown_names
 from assistant.text import lexical_tokens
 
 Floats = npt.NDArray[np.float64]
@@ -111,49 +111,78 @@ def signals(
         from assistant.nearest_signals import approximate_signals
 
         return approximate_signals(index, question, vectors, adapter)
-    n = len(index)
-    question_vector, focused_vector = vectors
+    question_vector = vectors[0]
     dense = index.vectors @ question_vector
-    asked = lexical_tokens(question)
-    tokens = set(asked)
-    lexical_raw = index.bm25.get_scores(list(tokens)) if tokens else np.zeros(n, np.float32)
-    idf = {t: index.idf(t) for t in tokens}
+    lexical_raw, idf, paragraph_lexical = _lexical(index, question)
     coverage = index.term_sum(idf) / (sum(idf.values()) or 1.0)
     exemplar = adapter.exemplar(question_vector)
     exemplar_words = index.term_sum({t: s * index.idf(t) for t, s in exemplar.terms.items()})
-    paragraph_lexical = _paragraph_lexical(index, asked)
-    rows = np.arange(n, dtype=np.int32) if every_passage else shortlist(index, dense, lexical_raw)
-    moved_question = adapter.move(question_vector)
-    scope = _paragraphs_of(index, rows)
-    moved, moved_stats = _similarity_in(index, scope, moved_question)
-    focus, focus_stats = _similarity_in(index, scope, focused_vector)
-    like_exemplar, exemplar_stats = _similarity_in(index, scope, exemplar.vector)
+    rows = (
+        np.arange(len(index), dtype=np.int32)
+        if every_passage
+        else shortlist(index, dense, lexical_raw)
+    )
     median = float(np.median(dense))
     return Signals(
+        **shared_signals(index, question, vectors, adapter, exemplar, _paragraphs_of(index, rows)),
+        idf=idf,
+        dense=dense.astype(np.float32),
+        lexical_raw=lexical_raw,
+        coverage=coverage.astype(np.float32),
+        paragraph_lexical=paragraph_lexical,
+        rows=rows,
+        exemplar_lexical=(
+            exemplar_words / max(float(exemplar_words.max(initial=0.0)), 1e-6)
+        ).astype(np.float32),
+        dense_median=median,
+        dense_stats=(float(dense.mean()), float(dense.std()), median),
+        dense_rank=ranks(dense),
+        lexical_rank=ranks(lexical_raw),
+    )
+
+
+def _lexical(index: Index, question: str) -> tuple[Floats, dict[str, float], Floats]:
+    """The question's BM25 score of every passage, its terms' IDF, and every paragraph's BM25."""
+    asked = lexical_tokens(question)
+    tokens = set(asked)
+    lexical_raw: Floats = (
+        index.bm25.get_scores(list(tokens)).astype(np.float32, copy=False)
+        if tokens
+        else np.zeros(len(index), np.float32)
+    )
+    idf = {t: index.idf(t) for t in tokens}
+    return lexical_raw, idf, _paragraph_lexical(index, asked).astype(np.float32, copy=False)
+
+
+def shared_signals(
+    index: Index,
+    question: str,
+    vectors: Vectors,
+    adapter: Adapter,
+    exemplar: Exemplar,
+    scope: Ints,
+    scoped: Vectors | None = None,
+) -> dict[str, Any]:
+    """The Signals fields the exact and the large-index paths make alike: the question's
+    vectors and their similarities in `scope` (the rows' paragraphs; `scoped`, its vectors when
+    the caller has them), and what the question names and asks."""
+    question_vector, focused_vector = vectors
+    moved_question = adapter.move(question_vector)
+    moved, moved_stats = _similarity_in(index, scope, moved_question, scoped)
+    focus, focus_stats = _similarity_in(index, scope, focused_vector, scoped)
+    like_exemplar, exemplar_stats = _similarity_in(index, scope, exemplar.vector, scoped)
+    return dict(
         question=question_vector,
         moved_question=moved_question,
         familiarity=exemplar.familiarity,
-        idf=idf,
-        dense=dense.astype(np.float32),
-        lexical_raw=lexical_raw.astype(np.float32),
-        coverage=coverage.astype(np.float32),
-        paragraph_lexical=paragraph_lexical.astype(np.float32),
-        rows=rows,
         moved=moved,
         moved_stats=moved_stats,
         focus=focus,
         focus_stats=focus_stats,
         exemplar=like_exemplar,
         exemplar_stats=exemplar_stats,
-        exemplar_lexical=(
-            exemplar_words / max(float(exemplar_words.max(initial=0.0)), 1e-6)
-        ).astype(np.float32),
-        dense_median=median,
-        dense_stats=(float(dense.mean()), float(dense.std()), median),
         unknown_names=unknown_names(index, question),
         answer_type=question_type(question),
-        dense_rank=ranks(dense),
-        lexical_rank=ranks(lexical_raw),
     )
 
 
@@ -182,12 +211,7 @@ def _paragraphs_of(index: Index, rows: Ints) -> Ints:
     """Every passage in the paragraphs of `rows`."""
     if len(rows) == len(index):
         return rows
-    wanted = np.unique(index.paragraph_of[rows])
-    first = index.paragraph_starts[wanted]
-    lengths = index.paragraph_starts[wanted + 1] - first
-    # The ranges first..first+length, concatenated without a Python loop.
-    offsets = np.repeat(first - (np.cumsum(lengths) - lengths), lengths)
-    scope: Ints = (np.arange(int(lengths.sum())) + offsets).astype(np.int32)
+    scope: Ints = index.paragraph_scope(index.paragraph_of[rows])[0].astype(np.int32)
     return scope
 
 
@@ -214,12 +238,7 @@ class _Paragraphs:
     def __init__(self, index: Index, rows: Ints) -> None:
         self.rows = rows
         self.paragraph_of = index.paragraph_of
-        wanted, where = np.unique(index.paragraph_of[rows], return_inverse=True)
-        first = index.paragraph_starts[wanted]
-        lengths = index.paragraph_starts[wanted + 1] - first
-        self.local = np.cumsum(lengths) - lengths
-        self.scope = np.arange(int(lengths.sum())) + np.repeat(first - self.local, lengths)
-        self.where = where.ravel()
+        self.scope, self.local, self.where = index.paragraph_scope(index.paragraph_of[rows])
 
     def max(self, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """Each row's paragraph's largest value (`values` over every passage, or a function

@@ -223,17 +223,27 @@ class Index:
             [np.column_stack([rows, rows]), np.column_stack([follows, follows + 1])]
         ).astype(np.int32)
 
-    def paragraph_vectors_of(self, paragraphs: npt.NDArray[np.int32]) -> Vectors:
-        """The unit mean vectors of these paragraphs' sentences."""
-        if self.paragraph_vectors is not None:
-            return self.paragraph_vectors[paragraphs]
+    def paragraph_scope(
+        self, paragraphs: npt.NDArray[np.int32]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """The passages of these paragraphs (ids, repeats allowed), each distinct paragraph once
+        and in order; where each of those begins in that list; and, per id given, its distinct
+        paragraph's number. No pass over every passage."""
         wanted, where = np.unique(paragraphs, return_inverse=True)
         first = self.paragraph_starts[wanted]
         lengths = self.paragraph_starts[wanted + 1] - first
         local = np.cumsum(lengths) - lengths
+        # The ranges first .. first + length - 1, concatenated without a Python loop.
         scope = np.arange(int(lengths.sum())) + np.repeat(first - local, lengths)
+        return scope, local, where.ravel()
+
+    def paragraph_vectors_of(self, paragraphs: npt.NDArray[np.int32]) -> Vectors:
+        """The unit mean vectors of these paragraphs' sentences."""
+        if self.paragraph_vectors is not None:
+            return self.paragraph_vectors[paragraphs]
+        scope, local, where = self.paragraph_scope(paragraphs)
         summed = np.add.reduceat(self.vectors[scope].astype(np.float32), local, axis=0)
-        unit: Vectors = _unit(summed)[where.ravel()]
+        unit: Vectors = _unit(summed)[where]
         return unit
 
     def term_sum_at(

@@ -16,20 +16,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from assistant.cues import question_type
 from assistant.embedding import Vectors
 from assistant.features import (
     SHORTLIST,
-    Floats,
     Ints,
     Signals,
-    _paragraph_lexical,
+    _lexical,
     _paragraphs_of,
-    _similarity_in,
+    shared_signals,
 )
 from assistant.index import Index
-from assistant.question import Adapter, unknown_names
-from assistant.text import lexical_tokens
+from assistant.question import Adapter
 
 
 def approximate_signals(index: Index, question: str, vectors: Vectors, adapter: Adapter) -> Signals:
@@ -40,18 +37,10 @@ def approximate_signals(index: Index, question: str, vectors: Vectors, adapter: 
     similarity's mean, spread and median come from the fixed sample."""
     assert index.nearest is not None
     n = len(index)
-    question_vector, focused_vector = vectors
-    asked = lexical_tokens(question)
-    tokens = set(asked)
-    lexical_raw: Floats = (
-        index.bm25.get_scores(list(tokens)).astype(np.float32, copy=False)
-        if tokens
-        else np.zeros(n, np.float32)
-    )
-    idf = {t: index.idf(t) for t in tokens}
+    question_vector = vectors[0]
+    lexical_raw, idf, paragraph_lexical = _lexical(index, question)
     exemplar = adapter.exemplar(question_vector)
     exemplar_weights = {t: s * index.idf(t) for t, s in exemplar.terms.items()}
-    paragraph_lexical = _paragraph_lexical(index, asked)
     # The passages most like the question, in exact order among those the graph found.
     near = index.nearest.search(question_vector, SHORTLIST)
     near_dense = index.vectors[near] @ question_vector
@@ -60,8 +49,8 @@ def approximate_signals(index: Index, question: str, vectors: Vectors, adapter: 
     best = np.union1d(near, matched)
     rows = np.unique(np.clip(np.concatenate([best - 1, best, best + 1]), 0, n - 1)).astype(np.int32)
     scope = _paragraphs_of(index, rows)
-    # The scope's float16 vectors as float32 once, for the four similarities below (each made
-    # its own copy: 2.4 ms of 2,841 passages, the median at a million passages; measured).
+    # The scope's float16 vectors as float32 once, for the four similarities (each made its own
+    # copy: 2.4 ms of 2,841 passages, the median at a million passages; measured).
     scoped = index.vectors[scope].astype(np.float32)
     dense: npt.NDArray[Any] = np.full(n, -1.0, dtype=np.float32)
     dense[scope] = scoped @ question_vector
@@ -72,31 +61,17 @@ def approximate_signals(index: Index, question: str, vectors: Vectors, adapter: 
     exemplar_lexical: npt.NDArray[Any] = np.zeros(n, dtype=np.float32)
     most = max(index.term_sum_max(exemplar_weights), 1e-6)
     exemplar_lexical[rows] = index.term_sum_at(exemplar_weights, rows) / most
-    moved_question = adapter.move(question_vector)
-    moved, moved_stats = _similarity_in(index, scope, moved_question, scoped)
-    focus, focus_stats = _similarity_in(index, scope, focused_vector, scoped)
-    like_exemplar, exemplar_stats = _similarity_in(index, scope, exemplar.vector, scoped)
     return Signals(
-        question=question_vector,
-        moved_question=moved_question,
-        familiarity=exemplar.familiarity,
+        **shared_signals(index, question, vectors, adapter, exemplar, scope, scoped),
         idf=idf,
         dense=dense,
         lexical_raw=lexical_raw,
         coverage=coverage,
-        paragraph_lexical=paragraph_lexical.astype(np.float32, copy=False),
+        paragraph_lexical=paragraph_lexical,
         rows=rows,
-        moved=moved,
-        moved_stats=moved_stats,
-        focus=focus,
-        focus_stats=focus_stats,
-        exemplar=like_exemplar,
-        exemplar_stats=exemplar_stats,
         exemplar_lexical=exemplar_lexical,
         dense_median=dense_stats[2],
         dense_stats=dense_stats,
-        unknown_names=unknown_names(index, question),
-        answer_type=question_type(question),
         dense_rank=_ranked(n, near),
         lexical_rank=_ranked(n, matched),
     )
