@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,6 +20,15 @@ DATA = Path(__file__).resolve().parent / "data"
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A cache of the test session's own, so tests never depend on a developer's cache."""
     return tmp_path_factory.mktemp("policy-qa-cache")
+
+
+@pytest.fixture(scope="session")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment the command-line tests run `policy-qa` in (tests/cli_helpers.run): this
+    one without the developer's POLICY_QA_ settings, with an index cache they all share."""
+    cache = tmp_path_factory.mktemp("cli-cache")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("POLICY_QA_")}
+    return {**clean, "POLICY_QA_CACHE": str(cache)}
 
 
 @pytest.fixture(scope="session")

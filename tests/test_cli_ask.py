@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_helpers import cli_env, run
+from tests.cli_helpers import run
 from tests.conftest import ROOT
 
 KASPERSKY = "Why was Kaspersky banned?"
@@ -23,11 +23,6 @@ CITATION_FIELDS = {
     *("page", "header"),  # added: the page of a PDF's quote, a table row's header row
     "quoted",  # added: a quotation in the document, not its own words (speaker is then its voice)
 }
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    return cli_env(tmp_path_factory)
 
 
 def test_ask_json_is_one_object_with_the_contract_fields(env: dict[str, str]) -> None:

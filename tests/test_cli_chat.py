@@ -3,15 +3,8 @@ follow-up with the question before it until /new."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.cli_helpers import cli_env, run
+from tests.cli_helpers import run
 from tests.conftest import ROOT
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    return cli_env(tmp_path_factory)
 
 
 def test_chat_answers_until_end_of_input(env: dict[str, str]) -> None:

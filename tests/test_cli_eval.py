@@ -8,12 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_helpers import cli_env, run
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    return cli_env(tmp_path_factory)
+from tests.cli_helpers import run
 
 
 @pytest.mark.parametrize(

@@ -7,12 +7,7 @@ import re
 
 import pytest
 
-from tests.cli_helpers import cli_env, run
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    return cli_env(tmp_path_factory)
+from tests.cli_helpers import run
 
 
 def test_help_documents_commands_and_exit_codes(env: dict[str, str]) -> None:

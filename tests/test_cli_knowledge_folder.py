@@ -9,15 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from tests.cli_helpers import cli_env, run
+from tests.cli_helpers import run
 from tests.conftest import ROOT
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    return cli_env(tmp_path_factory)
 
 
 def test_index_says_what_it_indexed(env: dict[str, str]) -> None:

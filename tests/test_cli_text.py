@@ -7,14 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
-from tests.cli_helpers import cli_env, run
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    return cli_env(tmp_path_factory)
+from tests.cli_helpers import run
 
 
 def test_text_prints_the_document_exactly_as_citations_index_it(

@@ -8,10 +8,8 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
-
 from assistant.documents import read_document
-from tests.cli_helpers import cli_env, run
+from tests.cli_helpers import run
 from tests.conftest import DATA
 
 FORMATS = DATA / "formats"
@@ -22,11 +20,6 @@ QUESTIONS = [
     "What is the simplest mechanism for a transfer?",
     "How long must a password be?",
 ]
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    return cli_env(tmp_path_factory)
 
 
 def test_every_citation_of_every_format_is_verifiable_through_policy_qa_text(
