@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from assistant import ann
 from benchmarks import coldstart, indexing, nearest, pdf_indexing, report, serving
 from benchmarks.prepare import Prepared, prepare
 
@@ -26,7 +25,7 @@ FIGURES = (
     "latency", "memory", "nearest", "indexing", "reindex", "pdf", "coldstart", "slack", "scale",
 )  # fmt: skip
 # slack: see --only; scale (1, 2, 4 Slack workers behind nginx) needs redis-server and nginx;
-# nearest measures only sizes from assistant.ann.THRESHOLD (100,000 and 1,000,000 are opt-in)
+# nearest measures only sizes from 50,000 passages (nearest.SMALLEST; says so when there are none)
 DEFAULT = ("latency", "memory", "nearest", "indexing", "reindex", "pdf", "coldstart", "scale")
 
 
@@ -128,19 +127,6 @@ def main() -> int:
     }
     sections = []
     for name in FIGURES:
-        if (
-            name == "nearest"
-            and name in only
-            and not any(p.passages >= ann.THRESHOLD for p in prepared)
-        ):
-            # An empty section said nothing; this says why there is none.
-            print(
-                f"skipped nearest: it measures corpora of {ann.THRESHOLD:,} passages and more "
-                "(--sizes 100000,1000000)",
-                file=sys.stderr,
-                flush=True,
-            )
-            continue
         if name in only:
             start = time.perf_counter()
             sections.append(steps[name]())

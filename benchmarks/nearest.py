@@ -39,6 +39,8 @@ def measure(sizes: list[Prepared], questions: int) -> Section:
     section = Section(
         "Dense search through the graph (assistant/ann.py) against the exact scan",
         "our exact scan of every vector, same corpus and process kind",
+        when_empty=f"it measures corpora of {SMALLEST:,} passages and more "
+        "(--sizes 100000,1000000)",
     )
     for p in sizes:
         if p.passages < SMALLEST:

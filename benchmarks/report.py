@@ -41,6 +41,7 @@ class Section:
     better: str = "lower"  # which way the ratio ours/alternative should go
     rows: list[Row] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
+    when_empty: str = ""  # why a section may measure nothing (printed instead of an empty table)
 
 
 def percentiles(values: list[float], *qs: float) -> list[float]:
@@ -63,6 +64,9 @@ def render(sections: list[Section]) -> str:
     header = ("figure", "ours", "alternative", "ours/alt", "target", "")
     lines: list[str] = []
     for section in sections:
+        if not section.rows and section.when_empty:
+            lines += ["", section.title, f"  nothing measured: {section.when_empty}"]
+            continue
         table = [header]
         for r in section.rows:
             verdict = {True: "ok", False: "MISS", None: ""}[r.met]
