@@ -14,6 +14,7 @@ FOLDERS = {
     "workplace": ROOT / "eval" / "workplace",
     "article": ROOT / "knowledge",
     "office": ROOT / "eval" / "office",
+    "harbour": ROOT / "eval" / "harbour",
 }
 SETS = [
     ("workplace-held-out.jsonl", "workplace"),
@@ -21,6 +22,8 @@ SETS = [
     ("dialogues.jsonl", None),
     ("office-held-out.jsonl", "office"),
     ("article-held-out-3.jsonl", "article"),
+    ("harbour-held-out.jsonl", "harbour"),
+    ("article-held-out-4.jsonl", "article"),
 ]
 QUOTES = str.maketrans(
     {
