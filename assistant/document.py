@@ -59,7 +59,9 @@ class Document:
     # Who is quoted when the text quotes someone without saying who.
     quote_speaker: str | None = None
     metadata: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
-    # Its structure, in reading order: what every reader gives, whatever the format.
+    # Its structure, in reading order: what every extracting reader gives, whatever the format.
+    # Empty for plain text and Markdown, whose structure is their markup (formats/markup.py,
+    # read when the document is split into passages).
     blocks: tuple[Block, ...] = field(default=(), compare=False, repr=False)
     # SHA-256 of the file's bytes when it was read: the same bytes always give the same text, so
     # a quote is still true to the file while the file still has this digest.
