@@ -17,6 +17,7 @@ from assistant.cache import CUES, Cache, Entry
 from assistant.cues import passage_cues
 from assistant.documents import Document
 from assistant.embedding import Embedder, Vectors
+from assistant.passage_table import END, PARAGRAPH, SPEAKER, START, PassageTable
 from assistant.passages import Passage, split_passages
 from assistant.snapshot import Snapshots
 from assistant.status import Status, progress
@@ -41,7 +42,7 @@ class Parts:
     """What an index is made of, built from documents or read back from a snapshot; the rest of
     the index is computed from these in well under a second."""
 
-    passages: list[Passage]
+    passages: PassageTable
     doc_of: npt.NDArray[np.int32]
     vectors: Vectors
     cues: npt.NDArray[np.bool_]
@@ -53,12 +54,18 @@ class Parts:
 
 
 def paragraph_bounds(
-    doc_of: npt.NDArray[np.int32], passages: Sequence[Passage]
+    doc_of: npt.NDArray[np.int32], passages: PassageTable
 ) -> npt.NDArray[np.int32]:
-    """Paragraph ids across the whole index, so neighbours never cross documents."""
-    keys = [(int(d), p.paragraph) for d, p in zip(doc_of, passages, strict=True)]
-    ids = {key: i for i, key in enumerate(dict.fromkeys(keys))}
-    return np.array([ids[k] for k in keys], dtype=np.int32)
+    """Paragraph ids across the whole index, so neighbours never cross documents: each
+    (document, paragraph) numbered in the order it first appears."""
+    if not len(passages):
+        return np.zeros(0, dtype=np.int32)
+    keys = doc_of.astype(np.int64) << 32 | passages.column(PARAGRAPH)
+    _, first, which = np.unique(keys, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int32)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first), dtype=np.int32)
+    ids: npt.NDArray[np.int32] = rank[which.ravel()]
+    return ids
 
 
 def _paragraph_starts(paragraph_of: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:
@@ -68,7 +75,7 @@ def _paragraph_starts(paragraph_of: npt.NDArray[np.int32]) -> npt.NDArray[np.int
 
 
 def _parts(entries: list[Entry]) -> Parts:
-    passages = [p for e in entries for p in e.passages]
+    passages = PassageTable.of([p for e in entries for p in e.passages])
     # Lexical tokens are only needed to build the BM25 indexes and the term matrix below.
     tokens: list[list[str]] = [t for e in entries for t in e.tokens]
     doc_of = np.array([d for d, e in enumerate(entries) for _ in e.passages], dtype=np.int32)
@@ -83,11 +90,11 @@ def _parts(entries: list[Entry]) -> Parts:
         entry.vectors = np.zeros((0, dim), dtype=np.float32)
     cues = (
         np.vstack([e.cues for e in entries if len(e.cues)])
-        if passages
+        if len(passages)
         else np.zeros((0, len(passage_cues(""))), dtype=bool)
     )
     paragraph_bm25, bm25 = bm25s.BM25(), bm25s.BM25()
-    if passages:
+    if len(passages):
         starts = _paragraph_starts(paragraph_bounds(doc_of, passages))
         bounds = [*starts.tolist(), len(passages)]
         paragraph_bm25.index(
@@ -179,7 +186,7 @@ class Index:
         if not self.approximate:
             summed = (
                 np.add.reduceat(self.vectors, starts, axis=0)
-                if self.passages
+                if n
                 else np.zeros((0, dim), np.float32)
             )
             self.paragraph_vectors = _unit(summed)
@@ -196,14 +203,12 @@ class Index:
                     self.nearest_seconds,
                 )
         self.document_frequency = np.asarray(self.term_matrix.sum(axis=0)).ravel()
-        self.quoted = np.array([p.quoted for p in self.passages], dtype=bool)
-        self.lengths = np.array([p.end - p.start for p in self.passages], dtype=np.float32)
-        self.passage_starts = np.array([p.start for p in self.passages], dtype=np.int64)
-        self.passage_ends = np.array([p.end for p in self.passages], dtype=np.int64)
-        speakers = [p.speaker for p in self.passages]
-        same_voice = np.array(
-            [a == b for a, b in zip(speakers, speakers[1:], strict=False)], dtype=bool
-        )
+        self.quoted = self.passages.quoted
+        self.passage_starts = self.passages.column(START)
+        self.passage_ends = self.passages.column(END)
+        self.lengths = (self.passage_ends - self.passage_starts).astype(np.float32)
+        speakers = self.passages.column(SPEAKER)  # equal ids are equal speakers (PassageTable)
+        same_voice = speakers[1:] == speakers[:-1]
         same = (self.paragraph_of[1:] == self.paragraph_of[:-1]) & same_voice
         # Whether passage i and i + 1 may be quoted together (see candidate_pairs_in).
         self.pairs_with_next = np.r_[same, False].astype(bool)
@@ -297,8 +302,8 @@ class Index:
         return len(self.passages)
 
     def text(self, i: int) -> str:
-        passage = self.passages[i]
-        return str(self.documents[self.doc_of[i]].text[passage.start : passage.end])
+        start, end = int(self.passage_starts[i]), int(self.passage_ends[i])
+        return str(self.documents[self.doc_of[i]].text[start:end])
 
     def entry(self, d: int) -> Entry:
         """Document `d`'s passages, vectors and cues as a cache entry, to build another index

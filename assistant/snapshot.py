@@ -22,13 +22,20 @@ from assistant.cache import (
     PIPELINE_VERSION,
     Cache,
     DamagedFile,
-    check_passages,
     digest,
     is_of,
 )
 from assistant.cache import check_vectors as _check_vectors
 from assistant.document import Document
-from assistant.passages import Passage
+from assistant.passage_table import (
+    COLUMNS,
+    END,
+    HEADER_END,
+    HEADER_START,
+    PARAGRAPH,
+    START,
+    PassageTable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -80,38 +87,24 @@ class Snapshots:
                 stale.unlink(missing_ok=True)
 
 
-def _strings(values: list[str | None], table: dict[str, int]) -> list[int]:
-    return [-1 if v is None else table.setdefault(v, len(table)) for v in values]
-
-
 def index_arrays(index: Any, model_id: str) -> dict[str, npt.NDArray[Any]]:
-    passages: list[Passage] = index.passages
-    strings: dict[str, int] = {}
-    sections = _strings([p.section for p in passages], strings)
-    speakers = _strings([p.speaker for p in passages], strings)
+    passages: PassageTable = index.passages
     manifest = {
         "pipeline": PIPELINE_VERSION,
         "layout": LAYOUT,
         "model": model_id,
         "fingerprints": [d.fingerprint for d in index.documents],
         "text_lengths": [len(d.text) for d in index.documents],
-        "strings": list(strings),
+        "strings": passages.strings,
         "vocabulary": list(index.vocabulary),
         "bm25_vocabulary": list(index.bm25.vocab_dict.items()),
         "paragraph_bm25_vocabulary": list(index.paragraph_bm25.vocab_dict.items()),
     }
-    table = np.array(
-        [
-            [p.start, p.end, p.paragraph, p.sentence, *(p.header or (-1, -1)), p.page or -1]
-            for p in passages
-        ],
-        dtype=np.int64,
-    ).reshape(len(passages), 7)
     terms = index.term_matrix
     return {
         "manifest": np.array(json.dumps(manifest)),
-        "passages": np.column_stack([table, sections, speakers]).astype(np.int64),
-        "quoted": np.array([p.quoted for p in passages], dtype=bool),
+        "passages": passages.columns,
+        "quoted": passages.quoted,
         "doc_of": index.doc_of,
         "vectors": index.vectors,
         "cues": index.cues,
@@ -194,7 +187,30 @@ def _read_terms(data: Any, n: int, columns: int) -> scipy.sparse.csr_matrix:
     )
 
 
-_ROWS_AT_A_TIME = 65_536
+def _check_table(
+    passages: PassageTable, doc_of: npt.NDArray[np.int32], documents: Sequence[Document]
+) -> None:
+    """Raises DamagedFile unless every passage (and its table header) lies inside its document's
+    body, in order: cache.check_passages over every document at once, on the columns."""
+    if not len(passages):
+        return
+    starts, ends = passages.column(START), passages.column(END)
+    body = np.array([d.body_start for d in documents], dtype=np.int64)[doc_of]
+    length = np.array([len(d.text) for d in documents], dtype=np.int64)[doc_of]
+    opens_document = np.r_[True, doc_of[1:] != doc_of[:-1]]
+    previous = np.where(opens_document, body, np.r_[0, starts[:-1]])
+    outside = ~((previous <= starts) & (starts < ends) & (ends <= length))
+    if outside.any():
+        i = int(np.argmax(outside))
+        raise DamagedFile(
+            f"a passage at {int(starts[i])}-{int(ends[i])} lies outside the document's text"
+        )
+    h0, h1 = passages.column(HEADER_START), passages.column(HEADER_END)
+    misplaced = (h0 >= 0) & ~((body <= h0) & (h0 < h1) & (h1 <= starts))
+    if misplaced.any():
+        i = int(np.argmax(misplaced))
+        header = (int(h0[i]), int(h1[i]))
+        raise DamagedFile(f"a table header at {header} lies outside the document's text")
 
 
 def read_parts(data: Any, documents: Sequence[Document], model_id: str) -> dict[str, Any]:
@@ -211,9 +227,11 @@ def read_parts(data: Any, documents: Sequence[Document], model_id: str) -> dict[
     strings = manifest.get("strings")
     if not isinstance(strings, list) or not all(isinstance(s, str) for s in strings):
         raise DamagedFile("its strings are not text")
+    if len(set(strings)) != len(strings):  # the index takes equal ids for equal speakers
+        raise DamagedFile("its strings repeat")
     table = get_array(data, "passages", np.int64, 2)
     n = len(table)
-    if table.shape[1] != 9 or table[:, 7:].min(initial=-1) < -1:
+    if table.shape[1] != COLUMNS or table[:, 7:].min(initial=-1) < -1:
         raise DamagedFile("its passages have the wrong shape")
     if table[:, 7:].max(initial=-1) >= len(strings):
         raise DamagedFile("its passages name strings it does not have")
@@ -223,24 +241,8 @@ def read_parts(data: Any, documents: Sequence[Document], model_id: str) -> dict[
         raise DamagedFile("its passage arrays differ in length")
     if n and (doc_of.min() < 0 or doc_of.max() >= len(documents) or np.any(np.diff(doc_of) < 0)):
         raise DamagedFile("its passages point at documents it does not have")
-    names: list[str | None] = [*strings, None]  # -1 is None
-    # A chunk of rows at a time: the whole table as Python lists at once would weigh about 0.4 GB
-    # at a million passages on top of the Passages made from it, at the start's peak.
-    passages = [
-        Passage(
-            a, b, c, d, names[e], names[f], q, g if g >= 0 else None, (h0, h1) if h0 >= 0 else None
-        )
-        for begin in range(0, n, _ROWS_AT_A_TIME)
-        for (a, b, c, d, h0, h1, g, e, f), q in zip(
-            table[begin : begin + _ROWS_AT_A_TIME].tolist(),
-            quoted[begin : begin + _ROWS_AT_A_TIME].tolist(),
-            strict=True,
-        )
-    ]
-    del table  # 72 MB at a million passages, not to be held while the rest is read
-    bounds = np.searchsorted(doc_of, np.arange(len(documents) + 1))
-    for d, doc in enumerate(documents):
-        check_passages(doc, passages[bounds[d] : bounds[d + 1]])
+    passages = PassageTable(table, quoted, strings)
+    _check_table(passages, doc_of, documents)
     vectors = get_array(data, "vectors", (np.float32, np.float16), 2)
     if vectors.shape[0] != n:
         raise DamagedFile(f"it has {vectors.shape[0]} vectors for {n} passages")
@@ -252,7 +254,7 @@ def read_parts(data: Any, documents: Sequence[Document], model_id: str) -> dict[
     if not isinstance(vocabulary, list) or not all(isinstance(w, str) for w in vocabulary):
         raise DamagedFile("its vocabulary is not a list of words")
     terms = _read_terms(data, n, max(len(vocabulary), 1))
-    paragraphs = len({(d, p.paragraph) for d, p in zip(doc_of.tolist(), passages, strict=True)})
+    paragraphs = len(np.unique(doc_of.astype(np.int64) << 32 | passages.column(PARAGRAPH)))
     try:
         nearest = ann.read(data, vectors) if ann.has_graph(data) else None
     except ann.DamagedGraph as e:
