@@ -235,6 +235,8 @@ def read_parts(data: Any, documents: Sequence[Document], model_id: str) -> dict[
         raise DamagedFile("its passages have the wrong shape")
     if table[:, 7:].max(initial=-1) >= len(strings):
         raise DamagedFile("its passages name strings it does not have")
+    if n and not 0 <= table[:, PARAGRAPH].min() <= table[:, PARAGRAPH].max() < 2**32:
+        raise DamagedFile("its paragraph numbers are out of range")  # paragraph_bounds packs them
     quoted = get_array(data, "quoted", np.bool_, 1)
     doc_of = get_array(data, "doc_of", np.int32, 1)
     if len(quoted) != n or len(doc_of) != n:
