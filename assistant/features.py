@@ -144,9 +144,9 @@ def signals(
 def _lexical(index: Index, question: str) -> tuple[Floats, dict[str, float], Floats]:
     """The question's BM25 score of every passage, its terms' IDF, and every paragraph's BM25."""
     asked = lexical_tokens(question)
-    tokens = set(asked)
+    tokens = list(dict.fromkeys(asked))  # in order, not a set's: BM25 sums them in this order
     lexical_raw: Floats = (
-        index.bm25.get_scores(list(tokens)).astype(np.float32, copy=False)
+        index.bm25.get_scores(tokens).astype(np.float32, copy=False)
         if tokens
         else np.zeros(len(index), np.float32)
     )

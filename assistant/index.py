@@ -108,7 +108,10 @@ def _parts(entries: list[Entry]) -> Parts:
     vocabulary: dict[str, int] = {}
     rows, cols = [], []
     for number, passage_tokens in enumerate(tokens):
-        for token in set(passage_tokens):
+        # In the order the words come, not a set's: a set's order changes with the interpreter's
+        # hash seed, and with it the order the term matrix's products sum in (refits then
+        # differed in the fourth decimal from run to run).
+        for token in dict.fromkeys(passage_tokens):
             rows.append(number)
             cols.append(vocabulary.setdefault(token, len(vocabulary)))
     term_matrix = scipy.sparse.csr_matrix(
