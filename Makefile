@@ -49,6 +49,14 @@ eval: $(STAMP)
 	$(BIN)/policy-qa --knowledge tests/data/library eval tests/data/library-held-out.jsonl
 	@echo "== Four workplace policies, held out (frozen): eval/workplace-held-out.jsonl on eval/workplace"
 	$(BIN)/policy-qa --knowledge eval/workplace eval eval/workplace-held-out.jsonl
+	@echo "== Three office policies, held out (frozen): eval/office-held-out.jsonl on eval/office"
+	$(BIN)/policy-qa --knowledge eval/office eval eval/office-held-out.jsonl
+	@echo "== The article, held out (frozen): eval/article-held-out-3.jsonl"
+	$(BIN)/policy-qa eval eval/article-held-out-3.jsonl
+	@echo "== Three veterinary group policies, held out (frozen): eval/harbour-held-out.jsonl on eval/harbour"
+	$(BIN)/policy-qa --knowledge eval/harbour eval eval/harbour-held-out.jsonl
+	@echo "== The article, held out (frozen): eval/article-held-out-4.jsonl"
+	$(BIN)/policy-qa eval eval/article-held-out-4.jsonl
 	@echo "== Follow-up questions, held out (frozen): eval/dialogues.jsonl"
 	$(BIN)/policy-qa eval eval/dialogues.jsonl
 	@echo "== PolicyQA dev, 20 privacy policies (17 fitted on): benchmarks/policyqa/dev.json"
