@@ -105,8 +105,3 @@ class PassageTable(Sequence[Passage]):
         """One column for every passage (START, END, PARAGRAPH, ..., SPEAKER)."""
         values: Ints = np.ascontiguousarray(self.columns[:, which])
         return values
-
-
-def as_table(passages: Sequence[Passage]) -> PassageTable:
-    """`passages` as a table (itself when it is one)."""
-    return passages if isinstance(passages, PassageTable) else PassageTable.of(passages)

@@ -33,6 +33,7 @@ from assistant.passage_table import (
     HEADER_END,
     HEADER_START,
     PARAGRAPH,
+    SECTION,
     START,
     PassageTable,
 )
@@ -231,9 +232,9 @@ def read_parts(data: Any, documents: Sequence[Document], model_id: str) -> dict[
         raise DamagedFile("its strings repeat")
     table = get_array(data, "passages", np.int64, 2)
     n = len(table)
-    if table.shape[1] != COLUMNS or table[:, 7:].min(initial=-1) < -1:
+    if table.shape[1] != COLUMNS or table[:, SECTION:].min(initial=-1) < -1:
         raise DamagedFile("its passages have the wrong shape")
-    if table[:, 7:].max(initial=-1) >= len(strings):
+    if table[:, SECTION:].max(initial=-1) >= len(strings):
         raise DamagedFile("its passages name strings it does not have")
     if n and not 0 <= table[:, PARAGRAPH].min() <= table[:, PARAGRAPH].max() < 2**32:
         raise DamagedFile("its paragraph numbers are out of range")  # paragraph_bounds packs them
