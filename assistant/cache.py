@@ -30,6 +30,7 @@ from assistant.cues import passage_cues
 from assistant.document import Document
 from assistant.embedding import Vectors
 from assistant.errors import ConfigurationError
+from assistant.passage_table import END, HEADER_END, HEADER_START, START, PassageTable
 from assistant.passages import Passage
 from assistant.text import printable
 
@@ -66,15 +67,36 @@ class Entry:  # mutable: the index takes over its vectors and releases them one 
 
 
 def check_passages(doc: Document, passages: Sequence[Passage]) -> None:
-    """Raises DamagedFile unless every passage (and its table header) lies inside the document's
-    body, in order."""
-    last_end = doc.body_start
-    for p in passages:
-        if not (last_end <= p.start < p.end <= len(doc.text)):
-            raise DamagedFile(f"a passage at {p.start}-{p.end} lies outside the document's text")
-        if p.header and not (doc.body_start <= p.header[0] < p.header[1] <= p.start):
-            raise DamagedFile(f"a table header at {p.header} lies outside the document's text")
-        last_end = p.start
+    """Raises DamagedFile unless every passage of `doc` (and its table header) lies inside the
+    document's body, in order."""
+    check_passage_table(PassageTable.of(passages), np.zeros(len(passages), np.int32), [doc])
+
+
+def check_passage_table(
+    passages: PassageTable, doc_of: npt.NDArray[np.int32], documents: Sequence[Document]
+) -> None:
+    """Raises DamagedFile unless every passage (and its table header) lies inside its document's
+    body, in order (passage i is of documents[doc_of[i]]; doc_of sorted): every document at once,
+    on the columns, as a snapshot of a whole index needs."""
+    if not len(passages):
+        return
+    starts, ends = passages.column(START), passages.column(END)
+    body = np.array([d.body_start for d in documents], dtype=np.int64)[doc_of]
+    length = np.array([len(d.text) for d in documents], dtype=np.int64)[doc_of]
+    opens_document = np.r_[True, doc_of[1:] != doc_of[:-1]]
+    previous = np.where(opens_document, body, np.r_[0, starts[:-1]])
+    outside = ~((previous <= starts) & (starts < ends) & (ends <= length))
+    if outside.any():
+        i = int(np.argmax(outside))
+        raise DamagedFile(
+            f"a passage at {int(starts[i])}-{int(ends[i])} lies outside the document's text"
+        )
+    h0, h1 = passages.column(HEADER_START), passages.column(HEADER_END)
+    misplaced = (h0 >= 0) & ~((body <= h0) & (h0 < h1) & (h1 <= starts))
+    if misplaced.any():
+        i = int(np.argmax(misplaced))
+        header = (int(h0[i]), int(h1[i]))
+        raise DamagedFile(f"a table header at {header} lies outside the document's text")
 
 
 def passage_row(p: Passage) -> list[Any]:
@@ -92,7 +114,11 @@ def _passage(row: Any) -> Passage:
         raise DamagedFile("a passage's section or speaker is not text")
     if not (page is None or type(page) is int) or not (
         header is None
-        or (isinstance(header, list) and len(header) == 2 and all(type(v) is int for v in header))
+        or (
+            isinstance(header, list)
+            and len(header) == 2
+            and all(type(v) is int and v >= 0 for v in header)  # -1 is "none" in a table
+        )
     ):
         raise DamagedFile("a passage's page or table header is malformed")
     return Passage(

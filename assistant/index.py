@@ -17,7 +17,7 @@ from assistant.cache import CUES, Cache, Entry
 from assistant.cues import passage_cues
 from assistant.documents import Document
 from assistant.embedding import Embedder, Vectors
-from assistant.passage_table import END, PARAGRAPH, SPEAKER, START, PassageTable
+from assistant.passage_table import END, SPEAKER, START, PassageTable
 from assistant.passages import Passage, split_passages
 from assistant.snapshot import Snapshots
 from assistant.status import Status, progress
@@ -44,6 +44,7 @@ class Parts:
 
     passages: PassageTable
     doc_of: npt.NDArray[np.int32]
+    paragraph_of: npt.NDArray[np.int32]  # PassageTable.paragraph_ids: worked out once, by its maker
     vectors: Vectors
     cues: npt.NDArray[np.bool_]
     bm25: bm25s.BM25
@@ -51,21 +52,6 @@ class Parts:
     vocabulary: dict[str, int]  # lexical token -> column of the term matrix
     term_matrix: scipy.sparse.csr_matrix  # which passage holds which token
     nearest: ann.Nearest | None = None  # the graph of a large index's vectors, when read back
-
-
-def paragraph_bounds(
-    doc_of: npt.NDArray[np.int32], passages: PassageTable
-) -> npt.NDArray[np.int32]:
-    """Paragraph ids across the whole index, so neighbours never cross documents: each
-    (document, paragraph) numbered in the order it first appears."""
-    if not len(passages):
-        return np.zeros(0, dtype=np.int32)
-    keys = doc_of.astype(np.int64) << 32 | passages.column(PARAGRAPH)
-    _, first, which = np.unique(keys, return_index=True, return_inverse=True)
-    rank = np.empty(len(first), dtype=np.int32)
-    rank[np.argsort(first, kind="stable")] = np.arange(len(first), dtype=np.int32)
-    ids: npt.NDArray[np.int32] = rank[which.ravel()]
-    return ids
 
 
 def _paragraph_starts(paragraph_of: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:
@@ -79,6 +65,7 @@ def _parts(entries: list[Entry]) -> Parts:
     # Lexical tokens are only needed to build the BM25 indexes and the term matrix below.
     tokens: list[list[str]] = [t for e in entries for t in e.tokens]
     doc_of = np.array([d for d, e in enumerate(entries) for _ in e.passages], dtype=np.int32)
+    paragraph_of = passages.paragraph_ids(doc_of)
     dim = next((e.vectors.shape[1] for e in entries if len(e.vectors)), 384)
     # Copied into one matrix document by document, each document's copy released at once:
     # peak memory is one matrix, not two.
@@ -95,7 +82,7 @@ def _parts(entries: list[Entry]) -> Parts:
     )
     paragraph_bm25, bm25 = bm25s.BM25(), bm25s.BM25()
     if len(passages):
-        starts = _paragraph_starts(paragraph_bounds(doc_of, passages))
+        starts = _paragraph_starts(paragraph_of)
         bounds = [*starts.tolist(), len(passages)]
         paragraph_bm25.index(
             [
@@ -118,7 +105,9 @@ def _parts(entries: list[Entry]) -> Parts:
         (np.ones(len(rows), dtype=np.float32), (rows, cols)),
         shape=(len(tokens), max(len(vocabulary), 1)),
     )
-    return Parts(passages, doc_of, vectors, cues, bm25, paragraph_bm25, vocabulary, term_matrix)
+    return Parts(
+        passages, doc_of, paragraph_of, vectors, cues, bm25, paragraph_bm25, vocabulary, term_matrix
+    )
 
 
 def _unit(summed: Vectors) -> Vectors:
@@ -159,7 +148,7 @@ class Index:
         self.bm25, self.paragraph_bm25 = parts.bm25, parts.paragraph_bm25
         self.vocabulary, self.term_matrix = parts.vocabulary, parts.term_matrix
         dim = self.vectors.shape[1]
-        self.paragraph_of = paragraph_bounds(self.doc_of, self.passages)
+        self.paragraph_of = parts.paragraph_of
         # Vectors with the corpus's common direction removed: what sets a passage apart from the rest.
         self.centroid: Vectors = (
             self.vectors.mean(axis=0, dtype=np.float32)

@@ -105,3 +105,16 @@ class PassageTable(Sequence[Passage]):
         """One column for every passage (START, END, PARAGRAPH, ..., SPEAKER)."""
         values: Ints = np.ascontiguousarray(self.columns[:, which])
         return values
+
+    def paragraph_ids(self, doc_of: npt.NDArray[np.int32]) -> npt.NDArray[np.int32]:
+        """Each passage's paragraph id across the whole index (passage i is in document
+        doc_of[i]), so neighbours never cross documents: each (document, paragraph) numbered
+        0, 1, ... in the order it first appears."""
+        if not len(self):
+            return np.zeros(0, dtype=np.int32)
+        keys = doc_of.astype(np.int64) << 32 | self.column(PARAGRAPH)
+        _, first, which = np.unique(keys, return_index=True, return_inverse=True)
+        rank = np.empty(len(first), dtype=np.int32)
+        rank[np.argsort(first, kind="stable")] = np.arange(len(first), dtype=np.int32)
+        ids: npt.NDArray[np.int32] = rank[which.ravel()]
+        return ids

@@ -22,6 +22,7 @@ from assistant.cache import (
     PIPELINE_VERSION,
     Cache,
     DamagedFile,
+    check_passage_table,
     digest,
     is_of,
 )
@@ -29,12 +30,8 @@ from assistant.cache import check_vectors as _check_vectors
 from assistant.document import Document
 from assistant.passage_table import (
     COLUMNS,
-    END,
-    HEADER_END,
-    HEADER_START,
     PARAGRAPH,
     SECTION,
-    START,
     PassageTable,
 )
 
@@ -188,32 +185,6 @@ def _read_terms(data: Any, n: int, columns: int) -> scipy.sparse.csr_matrix:
     )
 
 
-def _check_table(
-    passages: PassageTable, doc_of: npt.NDArray[np.int32], documents: Sequence[Document]
-) -> None:
-    """Raises DamagedFile unless every passage (and its table header) lies inside its document's
-    body, in order: cache.check_passages over every document at once, on the columns."""
-    if not len(passages):
-        return
-    starts, ends = passages.column(START), passages.column(END)
-    body = np.array([d.body_start for d in documents], dtype=np.int64)[doc_of]
-    length = np.array([len(d.text) for d in documents], dtype=np.int64)[doc_of]
-    opens_document = np.r_[True, doc_of[1:] != doc_of[:-1]]
-    previous = np.where(opens_document, body, np.r_[0, starts[:-1]])
-    outside = ~((previous <= starts) & (starts < ends) & (ends <= length))
-    if outside.any():
-        i = int(np.argmax(outside))
-        raise DamagedFile(
-            f"a passage at {int(starts[i])}-{int(ends[i])} lies outside the document's text"
-        )
-    h0, h1 = passages.column(HEADER_START), passages.column(HEADER_END)
-    misplaced = (h0 >= 0) & ~((body <= h0) & (h0 < h1) & (h1 <= starts))
-    if misplaced.any():
-        i = int(np.argmax(misplaced))
-        header = (int(h0[i]), int(h1[i]))
-        raise DamagedFile(f"a table header at {header} lies outside the document's text")
-
-
 def read_parts(data: Any, documents: Sequence[Document], model_id: str) -> dict[str, Any]:
     manifest = json.loads(str(get_array(data, "manifest", np.str_, 0)))
     if not isinstance(manifest, dict):
@@ -237,7 +208,7 @@ def read_parts(data: Any, documents: Sequence[Document], model_id: str) -> dict[
     if table[:, SECTION:].max(initial=-1) >= len(strings):
         raise DamagedFile("its passages name strings it does not have")
     if n and not 0 <= table[:, PARAGRAPH].min() <= table[:, PARAGRAPH].max() < 2**32:
-        raise DamagedFile("its paragraph numbers are out of range")  # paragraph_bounds packs them
+        raise DamagedFile("its paragraph numbers are out of range")  # paragraph_ids packs them
     quoted = get_array(data, "quoted", np.bool_, 1)
     doc_of = get_array(data, "doc_of", np.int32, 1)
     if len(quoted) != n or len(doc_of) != n:
@@ -245,7 +216,7 @@ def read_parts(data: Any, documents: Sequence[Document], model_id: str) -> dict[
     if n and (doc_of.min() < 0 or doc_of.max() >= len(documents) or np.any(np.diff(doc_of) < 0)):
         raise DamagedFile("its passages point at documents it does not have")
     passages = PassageTable(table, quoted, strings)
-    _check_table(passages, doc_of, documents)
+    check_passage_table(passages, doc_of, documents)
     vectors = get_array(data, "vectors", (np.float32, np.float16), 2)
     if vectors.shape[0] != n:
         raise DamagedFile(f"it has {vectors.shape[0]} vectors for {n} passages")
@@ -257,7 +228,8 @@ def read_parts(data: Any, documents: Sequence[Document], model_id: str) -> dict[
     if not isinstance(vocabulary, list) or not all(isinstance(w, str) for w in vocabulary):
         raise DamagedFile("its vocabulary is not a list of words")
     terms = _read_terms(data, n, max(len(vocabulary), 1))
-    paragraphs = len(np.unique(doc_of.astype(np.int64) << 32 | passages.column(PARAGRAPH)))
+    paragraph_of = passages.paragraph_ids(doc_of)
+    paragraphs = int(paragraph_of.max()) + 1 if n else 0
     try:
         nearest = ann.read(data, vectors) if ann.has_graph(data) else None
     except ann.DamagedGraph as e:
@@ -265,6 +237,7 @@ def read_parts(data: Any, documents: Sequence[Document], model_id: str) -> dict[
     return dict(
         passages=passages,
         doc_of=doc_of,
+        paragraph_of=paragraph_of,
         vectors=vectors,
         cues=cues,
         bm25=_read_bm25(data, "bm25", _vocabulary(manifest.get("bm25_vocabulary")), n),

@@ -1,5 +1,5 @@
 """The passages as columns (assistant/passage_table.py) and the check a snapshot's table passes
-before it is used (snapshot._check_table, the column form of cache.check_passages)."""
+before it is used (cache.check_passage_table, which cache.check_passages runs for one file)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import snapshot
-from assistant.cache import DamagedFile, check_passages
+from assistant.cache import DamagedFile, check_passage_table, check_passages
 from assistant.document import Document
 from assistant.passage_table import END, HEADER_END, HEADER_START, START, PassageTable
 from assistant.passages import Passage, split_passages
@@ -93,12 +92,12 @@ def test_a_table_whose_offsets_do_not_fit_its_documents_is_damaged(
     damage: Callable[[PassageTable], None],
 ) -> None:
     table, doc_of, documents = _table()
-    snapshot._check_table(table, doc_of, documents)  # as made: fine
+    check_passage_table(table, doc_of, documents)  # as made: fine
     for d, doc in enumerate(documents):  # and the per-document check agrees
         check_passages(doc, [p for p, of in zip(table, doc_of, strict=True) if of == d])
     damage(table)
     with pytest.raises(DamagedFile):
-        snapshot._check_table(table, doc_of, documents)
+        check_passage_table(table, doc_of, documents)
     # The per-document check of cache files says the same of the same passages.
     with pytest.raises(DamagedFile):
         for d, doc in enumerate(documents):
