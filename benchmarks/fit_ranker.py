@@ -40,17 +40,7 @@ from assistant.question import ADAPTER_FILE, Adapter
 from assistant.refusal import REFUSAL_FEATURES
 from benchmarks.adapter_fit import ADAPTER_FOLDS, fit_adapters
 from benchmarks.leave_one_corpus_out import corpora, corpus_groups, leave_one_corpus_out, summary
-from benchmarks.ranker_fit import (
-    Prepared,
-    _answerable,
-    _answered,
-    _fit_refusal,
-    _fit_weights,
-    _hits,
-    _ranking_items,
-    _refusal_rows,
-    _refusal_weights,
-)
+from benchmarks.ranker_fit import Prepared, _answerable, _hits, fit
 from benchmarks.training_data import (
     ARTICLE_DEV,
     ARTICLE_TRAINING,
@@ -149,7 +139,8 @@ def main() -> None:
     adapters = fit_adapters(asked, fold_of)
     prepared = prepare(asked, adapters, fold_of)
 
-    weights = _fit_weights([item for _, item in _ranking_items(prepared)])
+    fitted = fit(prepared)
+    weights, refusal, answered = fitted.weights, fitted.refusal, fitted.answered
     policy_items = [
         (p.x, p.labels) for p in prepared if id(p.index) in fold_of and p.labels is not None
     ]
@@ -157,13 +148,10 @@ def main() -> None:
         "PolicyQA ranking with out-of-fold adapters (no refusal, no diversity): "
         "hit@1 {:.3f}, hit@3 {:.3f}".format(*_hits(weights, policy_items))
     )
-    rx = _refusal_rows(prepared, weights)
     ry = _answerable(prepared)
-    refusal = _fit_refusal(rx, ry, _refusal_weights(prepared))
-    p = _answered(refusal, rx)
     print(
-        f"refusal fit: answerable answered {np.mean(p[ry == 1] >= ANSWER_THRESHOLD):.3f}, "
-        f"unanswerable refused {np.mean(p[ry == 0] < ANSWER_THRESHOLD):.3f}"
+        f"refusal fit: answerable answered {np.mean(answered[ry == 1] >= ANSWER_THRESHOLD):.3f}, "
+        f"unanswerable refused {np.mean(answered[ry == 0] < ANSWER_THRESHOLD):.3f}"
     )
 
     figures = leave_one_corpus_out(prepared, corpora(asked, corpus_groups(sets, loaded, fold_of)))

@@ -27,17 +27,7 @@ import numpy as np
 
 from assistant.core import ANSWER_THRESHOLD, SURE_THRESHOLD, Assistant
 from assistant.features import WINDOW_FEATURES
-from benchmarks.ranker_fit import (
-    Prepared,
-    _answerable,
-    _answered,
-    _fit_refusal,
-    _fit_weights,
-    _hits,
-    _ranking_items,
-    _refusal_rows,
-    _refusal_weights,
-)
+from benchmarks.ranker_fit import Prepared, _answerable, _hits, _ranking_items, fit
 from benchmarks.training_data import Asked, TrainingSets
 
 Array = np.ndarray
@@ -147,13 +137,10 @@ def leave_one_corpus_out(
     given, receives each question's answered probability as its corpus's fit saw it."""
     items = _ranking_items(prepared)
     ry = _answerable(prepared)
-    rw = _refusal_weights(prepared)
     out = {}
     for corpus in groups:
-        kept = ~corpus.involved
-        weights = _fit_weights([item for n, item in items if kept[n]])
-        rx = _refusal_rows(prepared, weights)
-        p = _answered(_fit_refusal(rx[kept], ry[kept], rw[kept]), rx)
+        fitted = fit(prepared, kept=~corpus.involved)
+        weights, p = fitted.weights, fitted.answered
         ranked = [(x, y) for n, (x, y, _) in items if corpus.own[n]]
         if answered is not None:
             answered[corpus.own | corpus.unanswerable] = p[corpus.own | corpus.unanswerable]

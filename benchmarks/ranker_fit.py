@@ -123,6 +123,26 @@ def _answerable(prepared: list[Prepared]) -> Array:
     return np.array([0.0 if p.labels is None else 1.0 for p in prepared])
 
 
+@dataclass(frozen=True)
+class Fitted:
+    """The ranking weights, the refusal's (bias last) fitted on the rows they score, and every
+    prepared question's answered probability under both."""
+
+    weights: Array
+    refusal: Array
+    answered: Array
+
+
+def fit(prepared: list[Prepared], kept: Array | None = None) -> Fitted:
+    """Both fits, on the questions `kept` (a mask over `prepared`; all when None): the shipped
+    fit, and each corpus's refit without it in leave-one-corpus-out."""
+    use = np.ones(len(prepared), dtype=bool) if kept is None else kept
+    weights = _fit_weights([item for n, item in _ranking_items(prepared) if use[n]])
+    rx = _refusal_rows(prepared, weights)
+    refusal = _fit_refusal(rx[use], _answerable(prepared)[use], _refusal_weights(prepared)[use])
+    return Fitted(weights, refusal, _answered(refusal, rx))
+
+
 def _ranking_items(prepared: list[Prepared]) -> list[tuple[int, tuple[Array, Array, float]]]:
     """(row in `prepared`, (features, labels, weight)) of the questions that have an answer."""
     return [
