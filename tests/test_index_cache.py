@@ -166,6 +166,15 @@ def _front_matter_quoted(path: Path) -> None:
     _rewrite(path, change)
 
 
+def _negative_header(path: Path) -> None:
+    def change(arrays: dict[str, np.ndarray]) -> None:
+        meta = json.loads(str(arrays["meta"]))
+        meta["passages"][-1][8] = [-5, 3]  # a table header before the text
+        arrays["meta"] = np.array(json.dumps(meta))
+
+    _rewrite(path, change)
+
+
 def _vectors_scaled(path: Path) -> None:
     _rewrite(path, lambda a: a.update(vectors=a["vectors"] * 3))
 
@@ -198,6 +207,7 @@ def _writable_by_others(path: Path) -> None:
         _five_vectors,
         _offsets_past_the_end,
         _front_matter_quoted,
+        _negative_header,
         _vectors_scaled,
         _a_link,
         pytest.param(
